@@ -1,0 +1,271 @@
+"""The command line: every experiment headless.
+
+    python -m dlnn train --dataset mnist --model cnn-keras --optimizer adam --epochs 3
+    python -m dlnn train ... --json          # one JSON object at the end instead of progress
+    python -m dlnn runs                      # the run store as a table
+    python -m dlnn runs show RUN_ID | runs delete RUN_ID
+
+`train` runs in this process (it is the worker) and prints events as they come; Ctrl-C asks
+the run to stop and keeps it as cancelled. Bad options exit with status 2 and one line that
+names the option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from typing import Any, NoReturn
+
+from dlnn.config import (
+    ACTIVATIONS,
+    INITIALIZERS,
+    MONITORS,
+    OPTIMIZER_DEFAULT_LR,
+    POOLINGS,
+    ConfigError,
+    RunConfig,
+    registered_datasets,
+)
+from dlnn.models import MODELS
+from dlnn.runs import RunStore
+
+# Help text per RunConfig field; allowed values are listed from the registries.
+FIELD_HELP: dict[str, str] = {
+    "dataset": "data set: {}".format(", ".join(registered_datasets())),
+    "model": "zoo model: {}".format(", ".join(MODELS)),
+    "optimizer": "optimizer: {}".format(", ".join(
+        f"{name} (default lr {lr})" for name, lr in OPTIMIZER_DEFAULT_LR.items())),
+    "learning_rate": "learning rate > 0 (default: the optimizer's default above)",
+    "activation": "hidden-layer activation: {}".format(", ".join(ACTIVATIONS)),
+    "initializer": "kernel initializer of every layer: {}".format(", ".join(INITIALIZERS)),
+    "dropout": "rate of every Dropout layer, 0 <= rate < 1 (default: the model's own rates)",
+    "pooling": "CNN pooling: {}".format(", ".join(POOLINGS)),
+    "batch_size": "batch size, 1 to 65536",
+    "epochs": "epochs, 1 to 1000",
+    "validation_fraction": "share of training data held out for validation, 0 to 0.5",
+    "early_stopping": "stop when the monitored metric stops improving",
+    "monitor": "metric early stopping watches: {}".format(", ".join(MONITORS)),
+    "patience": "epochs without improvement before early stopping",
+    "restore_best": "early stopping restores the best weights",
+    "seed": "random seed for weights, shuffling, subset and permutation (0 to 2**31-1)",
+    "permute": "apply one fixed random pixel permutation to every image (Task 2)",
+    "subset": "train on this many training images only (at least 10)",
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are a single line naming the option."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"dlnn: error: {message}\n")
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """One option per RunConfig field, with its default and allowed values in --help."""
+    defaults = RunConfig()
+    for field in fields(RunConfig):
+        flag = "--" + field.name.replace("_", "-")
+        default = getattr(defaults, field.name)
+        help_text = f"{FIELD_HELP[field.name]} [default: {default}]"
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
+                                help=help_text)
+        else:
+            kind = _field_type(field.name)
+            parser.add_argument(flag, type=kind, default=default, help=help_text,
+                                metavar=field.name.upper())
+
+
+def _field_type(name: str) -> Callable[[str], Any]:
+    if name in ("batch_size", "epochs", "patience", "seed", "subset"):
+        return int
+    if name in ("learning_rate", "dropout", "validation_fraction"):
+        return float
+    return str
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The validated RunConfig the parsed options describe."""
+    values = {field.name: getattr(args, field.name) for field in fields(RunConfig)}
+    return RunConfig(**values).validate()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="python -m dlnn", description="dlnn: the deep-learning lab.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    train = commands.add_parser("train", help="train one configuration",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add_config_options(train)
+    train.add_argument("--retrain", action="store_true",
+                       help="train even if this configuration already finished")
+    train.add_argument("--json", action="store_true",
+                       help="print one JSON object at the end instead of progress")
+    train.add_argument("--log-every", type=int, default=5, metavar="N",
+                       help="a batch event every N batches")
+    train.set_defaults(handler=command_train)
+
+    runs = commands.add_parser("runs", help="list, show or delete stored runs")
+    runs.add_argument("action", nargs="?", choices=("list", "show", "delete"), default="list")
+    runs.add_argument("run_id", nargs="?", help="the run for show / delete")
+    runs.add_argument("--json", action="store_true", help="machine-readable output")
+    runs.set_defaults(handler=command_runs)
+
+    worker = commands.add_parser("worker", help="(internal) train queued runs")
+    worker.add_argument("--store", required=True, help="run store folder")
+    worker.add_argument("run_ids", nargs="+")
+    worker.set_defaults(handler=command_worker)
+    for register in extra_commands():
+        register(commands)
+    return parser
+
+
+def extra_commands() -> list[Callable[[Any], None]]:
+    """Sub-command registrars of the labs (each adds its parsers)."""
+    return []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConfigError as error:
+        parser.exit(2, f"dlnn: error: {error}\n")
+
+
+# -- train ----------------------------------------------------------------------------------
+def command_train(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    store = RunStore()
+    run = None if args.retrain else store.find_finished(config)
+    if run is not None:
+        if not args.json:
+            print(f"reusing finished run {run.run_id} (use --retrain to train again)")
+    else:
+        from dlnn import training
+
+        run = store.create(config)
+        listener = None if args.json else ProgressPrinter()
+        signal.signal(signal.SIGINT, lambda *_: run.request_stop())
+        if not args.json:
+            print(f"run {run.run_id}: {config.model} on {config.dataset}, "
+                  f"{config.optimizer} lr={config.effective_learning_rate}")
+        training.execute(run, log_every=args.log_every, listener=listener)
+    summary = run_summary(run)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(_summary_text(summary))
+    return 0 if summary["status"] == "finished" else 1
+
+
+def run_summary(run: Any) -> dict[str, Any]:
+    """The headline numbers of a run, as `train --json` prints them."""
+    result = run.result() or {}
+    status = run.status_record()
+    return {
+        "run_id": run.run_id,
+        "status": status["status"],
+        "reason": status.get("reason", ""),
+        "test_accuracy": result.get("test_accuracy"),
+        "test_loss": result.get("test_loss"),
+        "epochs_run": result.get("epochs_run"),
+        "seconds_per_epoch": result.get("seconds_per_epoch"),
+        "config": run.config.to_dict(),
+    }
+
+
+def _summary_text(summary: dict[str, Any]) -> str:
+    if summary["status"] != "finished":
+        return f"run {summary['run_id']} {summary['status']}: {summary['reason']}"
+    return (f"run {summary['run_id']} finished: test accuracy {summary['test_accuracy']:.4f}, "
+            f"test loss {summary['test_loss']:.4f}, {summary['epochs_run']} epochs, "
+            f"{summary['seconds_per_epoch']:.1f} s/epoch")
+
+
+class ProgressPrinter:
+    """Prints events: a rewritten line per batch on a terminal, one line per epoch."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty()
+        self.epochs = 0
+        self.steps = 0
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        if kind == "started":
+            self.epochs, self.steps = event["epochs"], event["steps_per_epoch"]
+            print(f"training on {event['train_samples']} images, {event['parameters']:,} "
+                  f"parameters, {self.steps} batches per epoch", file=self.stream)
+        elif kind == "batch":
+            self._batch(event)
+        elif kind == "epoch":
+            end = "\r\033[K" if self.tty else ""
+            print(f"{end}epoch {event['epoch']}/{self.epochs} {event['seconds']:.1f}s  "
+                  f"{_metrics_text(event['metrics'])}", file=self.stream, flush=True)
+
+    def _batch(self, event: dict[str, Any]) -> None:
+        text = (f"epoch {event['epoch']}/{self.epochs} batch {event['batch']}/{self.steps}  "
+                f"{_metrics_text(event['metrics'])}")
+        if self.tty:
+            print(f"\r\033[K{text}", end="", file=self.stream, flush=True)
+        elif event["batch"] % max(1, self.steps // 4) < 5 and event["batch"] != self.steps:
+            print(text, file=self.stream, flush=True)
+
+
+def _metrics_text(metrics: dict[str, float]) -> str:
+    return "  ".join(f"{name} {value:.4f}" for name, value in metrics.items())
+
+
+# -- runs -----------------------------------------------------------------------------------
+def command_runs(args: argparse.Namespace) -> int:
+    store = RunStore()
+    if args.action == "list":
+        summaries = [run_summary(run) for run in store.list()]
+        if args.json:
+            print(json.dumps(summaries))
+        else:
+            _print_table(summaries)
+        return 0
+    if not args.run_id:
+        raise SystemExit(f"dlnn: error: runs {args.action} needs a RUN_ID")
+    try:
+        run = store.get(args.run_id)
+    except KeyError as missing:
+        raise SystemExit(f"dlnn: error: {missing.args[0]}") from None
+    if args.action == "delete":
+        store.delete(run.run_id)
+        print(f"deleted {run.run_id}")
+    else:
+        print(json.dumps({**run_summary(run), "result": run.result(),
+                          "environment": run.environment()}, indent=2))
+    return 0
+
+
+def _print_table(summaries: list[dict[str, Any]]) -> None:
+    if not summaries:
+        print("no runs yet: try `python -m dlnn train --epochs 1 --subset 2000`")
+        return
+    print(f"{'run_id':<48} {'status':<11} {'dataset':<14} {'model':<18} {'opt':<8} "
+          f"{'epochs':>6} {'test_acc':>8}")
+    for s in summaries:
+        accuracy = f"{s['test_accuracy']:.4f}" if s["test_accuracy"] is not None else "-"
+        config = s["config"]
+        print(f"{s['run_id']:<48} {s['status']:<11} {config['dataset']:<14} "
+              f"{config['model']:<18} {config['optimizer']:<8} {s['epochs_run'] or 0:>6} "
+              f"{accuracy:>8}")
+
+
+# -- worker ---------------------------------------------------------------------------------
+def command_worker(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from dlnn.runner import work
+
+    return work(RunStore(Path(args.store)), args.run_ids)

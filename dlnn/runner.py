@@ -1,0 +1,97 @@
+"""The job runner: trains runs in worker processes, never inside the caller.
+
+TensorFlow is not thread-safe, keeps per-thread global state and can crash or leak; a run in
+its own process keeps the dashboard alive whatever happens to it, and lets two runs go at
+once. The worker (`python -m dlnn worker RUN_ID ...`) writes everything into the run store;
+callers only read the store. A queue of runs goes to one worker, which trains them in turn
+and pays TensorFlow's import once.
+
+This module does not import TensorFlow.
+
+Example:
+    >>> run = start_run(RunConfig(model="cnn-keras", epochs=2, subset=2000))
+    >>> run.status in ("queued", "running", "finished")
+    True
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from dlnn.config import RunConfig
+from dlnn.runs import Run, RunStore
+
+# Popen handles of started workers, kept so finished workers get reaped (no zombies).
+_workers: list[subprocess.Popen] = []
+
+
+def start_run(
+    config: RunConfig, store: RunStore | None = None, *, retrain: bool = False
+) -> Run:
+    """Start training `config` in a worker and return its run at once.
+
+    A configuration that already finished returns the stored run without training, unless
+    `retrain` is set.
+    """
+    return start_queue([config], store, retrain=retrain)[0]
+
+
+def start_queue(
+    configs: Sequence[RunConfig], store: RunStore | None = None, *, retrain: bool = False
+) -> list[Run]:
+    """Start one worker that trains `configs` in order; finished ones are reused."""
+    store = store or RunStore()
+    runs: list[Run] = []
+    pending: list[Run] = []
+    for config in configs:
+        config.validate()
+        cached = None if retrain else store.find_finished(config)
+        run = cached or store.create(config)
+        runs.append(run)
+        if cached is None:
+            pending.append(run)
+    if pending:
+        _spawn_worker(store, pending)
+    return runs
+
+
+def _spawn_worker(store: RunStore, runs: list[Run]) -> None:
+    _reap()
+    command = [sys.executable, "-m", "dlnn", "worker", "--store", str(store.root)]
+    command += [run.run_id for run in runs]
+    log = open(runs[0].path / "worker.log", "ab")
+    process = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    log.close()
+    _workers.append(process)
+    for run in runs:
+        # The worker rewrites this with its own pid when it starts each run.
+        run.set_status("queued", pid=process.pid)
+
+
+def stop_run(run: Run) -> None:
+    """Ask a run to stop; its worker ends it as cancelled after the current batch."""
+    run.request_stop()
+
+
+def _reap() -> None:
+    _workers[:] = [process for process in _workers if process.poll() is None]
+
+
+def work(store: RunStore, run_ids: Sequence[str], log_every: int | None = None) -> int:
+    """The worker's body: train each queued run in turn. Returns an exit code."""
+    from dlnn import training
+
+    every = log_every or training.DEFAULT_LOG_EVERY
+    for run_id in run_ids:
+        run = store.get(run_id)
+        if run.stop_requested():
+            run.set_status("cancelled", reason="stopped before it started")
+            continue
+        training.execute(run, log_every=every)
+    return 0
