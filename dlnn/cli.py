@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--json", action="store_true", help="machine-readable output")
     runs.set_defaults(handler=command_runs)
 
+    summary = commands.add_parser("summary", help="a configuration's model: layers, shapes, "
+                                  "parameters")
+    add_config_options(summary)
+    summary.add_argument("--json", action="store_true", help="print JSON")
+    summary.set_defaults(handler=command_summary)
+
     worker = commands.add_parser("worker", help="(internal) train queued runs")
     worker.add_argument("--store", required=True, help="run store folder")
     worker.add_argument("run_ids", nargs="+")
@@ -260,6 +266,25 @@ def _print_table(summaries: list[dict[str, Any]]) -> None:
         print(f"{s['run_id']:<48} {s['status']:<11} {config['dataset']:<14} "
               f"{config['model']:<18} {config['optimizer']:<8} {s['epochs_run'] or 0:>6} "
               f"{accuracy:>8}")
+
+
+# -- summary --------------------------------------------------------------------------------
+def command_summary(args: argparse.Namespace) -> int:
+    from dlnn import training
+    from dlnn.models import summarize
+
+    config = config_from_args(args)
+    task = training.task_for(config)
+    data = task.load_data(config)
+    summary = summarize(task.build_model(config, data))
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for layer in summary["layers"]:
+            print(f"{layer['name']:<24} {layer['type']:<20} {layer['output_shape']:<22} "
+                  f"{layer['parameters']:>10,}")
+        print(f"total parameters: {summary['parameters']:,}")
+    return 0
 
 
 # -- worker ---------------------------------------------------------------------------------

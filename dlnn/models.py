@@ -60,13 +60,13 @@ def _dense(options: LayerOptions, units: int) -> Any:
     )
 
 
-def _conv(options: LayerOptions, filters: int, kernel: int) -> Any:
+def _conv(options: LayerOptions, filters: int, kernel: int, padding: str = "valid") -> Any:
     from keras import layers
 
     return layers.Conv2D(
         filters,
         kernel,
-        padding="same",
+        padding=padding,
         activation=options.activation,
         kernel_initializer=options.initializer,
     )
@@ -136,9 +136,9 @@ def cnn_geron(o: LayerOptions) -> keras.Model:
     """Geron (2019) p.461: the deeper CNN the report dropped for being slow."""
     from keras import layers
 
-    body = [_conv(o, 64, 7), _pool(o)]
+    body = [_conv(o, 64, 7, "same"), _pool(o)]
     for filters in (128, 256):
-        body += [_conv(o, filters, 3), _conv(o, filters, 3), _pool(o)]
+        body += [_conv(o, filters, 3, "same"), _conv(o, filters, 3, "same"), _pool(o)]
     body += [
         layers.Flatten(),
         _dense(o, 128), layers.Dropout(o.rate(0.5)),
@@ -202,3 +202,17 @@ def build_model(
         pooling=pooling,
     )
     return MODELS[name].builder(options)
+
+
+def summarize(model: keras.Model) -> dict[str, Any]:
+    """Layers (name, type, output shape, parameters) and the parameter count of a model."""
+    layers = [
+        {
+            "name": layer.name,
+            "type": type(layer).__name__,
+            "output_shape": str(tuple(layer.output.shape)),
+            "parameters": int(layer.count_params()),
+        }
+        for layer in model.layers
+    ]
+    return {"layers": layers, "parameters": int(model.count_params())}
