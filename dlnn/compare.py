@@ -1,0 +1,141 @@
+"""Tables that list and compare stored runs: the data behind the dashboard's Runs page.
+
+`runs_table` gives one row per run (status, data set, model, key hyperparameters, best
+validation accuracy, test accuracy, time); `config_table` puts several runs' configurations
+side by side with a `differs` column, so a view can highlight what changed between them;
+`epoch_histories` collects their per-epoch curves for `dlnn.figures.compare_runs`.
+
+Example:
+
+```python
+runs = RunStore().list()[:2]
+table = config_table(runs)
+table.index[table["differs"]].tolist()  # e.g. ['optimizer']
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from dlnn import history
+from dlnn.config import RunConfig
+from dlnn.runs import Run
+
+# Columns of `runs_table`, in order. `learning_rate` is the rate actually used.
+RUN_COLUMNS = (
+    "run_id", "status", "dataset", "model", "optimizer", "learning_rate", "activation",
+    "initializer", "batch_size", "epochs", "subset", "permute", "epochs_run",
+    "best_val_accuracy", "test_accuracy", "test_loss", "seconds", "created",
+)  # fmt: skip
+VALIDATION_ACCURACY = "val_accuracy"
+
+
+def run_row(run: Run) -> dict[str, Any]:
+    """One run's line of `runs_table`."""
+    config = run.config
+    status = run.status_record()
+    result = run.result() or {}
+    epochs = history.epoch_history(run.events())
+    best = history.best_value(epochs, _validation_accuracy_column(epochs) or VALIDATION_ACCURACY)
+    created = status.get("created")
+    return {
+        "run_id": run.run_id,
+        "status": status["status"],
+        "dataset": config.dataset,
+        "model": config.model,
+        "optimizer": config.optimizer,
+        "learning_rate": config.effective_learning_rate,
+        "activation": config.activation,
+        "initializer": config.initializer,
+        "batch_size": config.batch_size,
+        "epochs": config.epochs,
+        "subset": config.subset,
+        "permute": config.permute,
+        "epochs_run": len(epochs),
+        "best_val_accuracy": best[1] if best else None,
+        "test_accuracy": result.get("test_accuracy"),
+        "test_loss": result.get("test_loss"),
+        "seconds": _run_seconds(status, result),
+        "created": pd.Timestamp(created, unit="s", tz="UTC") if created else pd.NaT,
+    }
+
+
+def runs_table(runs: Iterable[Run]) -> pd.DataFrame:
+    """One row per run with the columns of `RUN_COLUMNS` (empty table: the columns only)."""
+    rows = [run_row(run) for run in runs]
+    table = pd.DataFrame.from_records(rows, columns=list(RUN_COLUMNS))
+    for column in ("best_val_accuracy", "test_accuracy", "test_loss", "seconds"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
+    return table
+
+
+def filter_runs(
+    table: pd.DataFrame,
+    *,
+    statuses: Sequence[str] = (),
+    datasets: Sequence[str] = (),
+    models: Sequence[str] = (),
+) -> pd.DataFrame:
+    """The rows of `runs_table` whose status, data set and model are among those given.
+
+    An empty selection does not filter that column.
+    """
+    keep = pd.Series(True, index=table.index)
+    for column, allowed in (("status", statuses), ("dataset", datasets), ("model", models)):
+        if allowed:
+            keep &= table[column].isin(list(allowed))
+    return table[keep]
+
+
+def config_table(runs: Sequence[Run], labels: Sequence[str] | None = None) -> pd.DataFrame:
+    """Configurations side by side: one row per `RunConfig` field, one column per run.
+
+    A final boolean column `differs` is True where the runs disagree. Values are shown as
+    text (None as "default"), and the learning rate is the one used, so "None" vs "0.001"
+    under rmsprop does not count as a difference.
+    """
+    labels = list(labels) if labels is not None else [run.run_id for run in runs]
+    if len(labels) != len(runs):
+        raise ValueError(f"got {len(labels)} labels for {len(runs)} runs")
+    columns = {label: _config_values(run.config) for label, run in zip(labels, runs, strict=True)}
+    table = pd.DataFrame(columns, index=[field for field in RunConfig().to_dict()])
+    table.index.name = "field"
+    table["differs"] = table.nunique(axis=1) > 1 if len(runs) else False
+    return table
+
+
+def epoch_histories(runs: Sequence[Run], labels: Sequence[str] | None = None
+                    ) -> dict[str, pd.DataFrame]:
+    """Each run's per-epoch history, keyed by label (default: the run id)."""
+    labels = list(labels) if labels is not None else [run.run_id for run in runs]
+    return {label: history.epoch_history(run.events()) for label, run in zip(labels, runs,
+                                                                              strict=True)}
+
+
+def _config_values(config: RunConfig) -> dict[str, str]:
+    values = config.to_dict()
+    values["learning_rate"] = config.effective_learning_rate
+    return {name: "default" if value is None else str(value) for name, value in values.items()}
+
+
+def _validation_accuracy_column(epochs: pd.DataFrame) -> str | None:
+    """`val_accuracy`, or the first validation accuracy of a multi-output model."""
+    if VALIDATION_ACCURACY in epochs.columns:
+        return VALIDATION_ACCURACY
+    return next((str(c) for c in epochs.columns
+                 if str(c).startswith("val_") and "accuracy" in str(c)), None)
+
+
+def _run_seconds(status: dict[str, Any], result: dict[str, Any]) -> float | None:
+    """Wall seconds of the run: the recorded total, or the time since it started."""
+    total = (result.get("timings") or {}).get("total_seconds")
+    if total is not None:
+        return float(total)
+    started, ended = status.get("started"), status.get("finished") or status.get("updated")
+    if started and ended:
+        return max(float(ended) - float(started), 0.0)
+    return None
