@@ -90,3 +90,34 @@ def tiny_data_dir(
         write_idx_dataset(root / info.folder, seed=seed, image_shape=info.image_shape)
     monkeypatch.setenv("DLNN_DATA_DIR", str(root))
     return root
+
+
+def learnable_arrays(n_train: int, n_test: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Images a small model learns in one epoch: class k is a bright square at place k."""
+    rng = np.random.default_rng(seed)
+
+    def make(n: int) -> tuple[np.ndarray, np.ndarray]:
+        labels = rng.integers(0, 10, size=n).astype(np.uint8)
+        images = rng.integers(0, 40, size=(n, 28, 28), dtype=np.uint8)
+        for k in range(10):
+            row, col = divmod(k, 5)
+            images[labels == k, 4 + 10 * row:10 + 10 * row, 1 + 5 * col:5 + 5 * col] = 255
+        return images, labels
+
+    x_train, y_train = make(n_train)
+    x_test, y_test = make(n_test)
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+@pytest.fixture
+def learnable_data_dir(dlnn_dirs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """DLNN_DATA_DIR with every data set as 400 train / 100 test learnable synthetic images."""
+    root = tmp_path / "learnable"
+    for seed, info in enumerate(data.DATASETS.values()):
+        arrays = learnable_arrays(400, 100, seed)
+        folder = root / info.folder
+        folder.mkdir(parents=True)
+        for key, name in data.IDX_FILES.items():
+            (folder / name).write_bytes(gzip.compress(_idx_bytes(arrays[key])))
+    monkeypatch.setenv("DLNN_DATA_DIR", str(root))
+    return root
