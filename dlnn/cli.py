@@ -16,6 +16,7 @@ import argparse
 import json
 import signal
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any, NoReturn
@@ -55,6 +56,13 @@ FIELD_HELP: dict[str, str] = {
     "permute": "apply one fixed random pixel permutation to every image (Task 2)",
     "subset": "train on this many training images only (at least 10)",
 }
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps help text without splitting hyphenated names such as `cnn-keras`."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -99,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     train = commands.add_parser("train", help="train one configuration",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                formatter_class=HelpFormatter)
     add_config_options(train)
     train.add_argument("--retrain", action="store_true",
                        help="train even if this configuration already finished")
@@ -115,8 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--json", action="store_true", help="machine-readable output")
     runs.set_defaults(handler=command_runs)
 
-    summary = commands.add_parser("summary", help="a configuration's model: layers, shapes, "
-                                  "parameters")
+    summary = commands.add_parser("summary", formatter_class=HelpFormatter,
+                                  help="a configuration's model: layers, shapes, parameters")
     add_config_options(summary)
     summary.add_argument("--json", action="store_true", help="print JSON")
     summary.set_defaults(handler=command_summary)

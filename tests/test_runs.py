@@ -1,0 +1,145 @@
+"""Run store and job runner: round-trip, atomic writes, interrupted runs, cache hits."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from dlnn import files, runner
+from dlnn.config import RunConfig
+from dlnn.runs import RunStore, pid_alive
+
+CONFIG = RunConfig(model="mlp-geron", epochs=1, batch_size=32, seed=4)
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def _wait_for(run, statuses: tuple[str, ...], timeout: float = 90) -> str:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status = run.status
+        if status in statuses:
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"run stayed {run.status}; worker log: "
+                         f"{(run.path / 'worker.log').read_text(errors='replace')[-2000:]}")
+
+
+def test_store_round_trip(dlnn_dirs: Path) -> None:
+    store = RunStore()
+    run = store.create(CONFIG)
+    assert run.path.parent == dlnn_dirs / "runs"
+    again = store.get(run.run_id)
+    assert again.config == CONFIG and again.config_key == CONFIG.key()
+    assert again.status == "queued"
+    run.log_event({"type": "started", "epochs": 1})
+    run.set_status("running", pid=os.getpid())
+    run.write_result({"test_accuracy": 0.5})
+    assert store.get(run.run_id).events() == [{"type": "started", "epochs": 1}]
+    assert store.get(run.run_id).status == "running"
+    assert store.get(run.run_id).result() == {"test_accuracy": 0.5}
+    assert [r.run_id for r in store.list()] == [run.run_id]
+    store.delete(run.run_id)
+    assert store.list() == []
+    with pytest.raises(KeyError, match=run.run_id):
+        store.get(run.run_id)
+
+
+def test_whole_file_writes_are_atomic(tmp_path: Path) -> None:
+    target = tmp_path / "status.json"
+    files.write_json(target, {"status": "running"})
+
+    def crash_halfway(handle) -> None:
+        handle.write(b'{"status": "fin')
+        raise KeyboardInterrupt  # the process is killed mid-write
+
+    with pytest.raises(KeyboardInterrupt):
+        files.write_atomic(target, crash_halfway)
+    assert json.loads(target.read_text()) == {"status": "running"}
+    assert [p.name for p in tmp_path.iterdir()] == ["status.json"]
+
+
+def test_torn_last_event_line_is_skipped(tmp_path: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    files.append_jsonl(log, {"type": "started"})
+    with open(log, "a") as handle:
+        handle.write('{"type": "bat')  # killed mid-line
+    assert list(files.read_jsonl(log)) == [{"type": "started"}]
+
+
+def test_dead_worker_reads_as_interrupted(dlnn_dirs: Path) -> None:
+    run = RunStore().create(CONFIG)
+    run.set_status("running", pid=_dead_pid())
+    assert not pid_alive(run.status_record()["pid"])
+    assert run.status == "interrupted"
+    assert "worker process ended" in run.status_record()["reason"]
+    run.set_status("running", pid=os.getpid())
+    assert run.status == "running"
+
+
+def test_queued_run_without_worker_expires(dlnn_dirs: Path) -> None:
+    run = RunStore().create(CONFIG)
+    record = files.read_json(run.path / "status.json")
+    files.write_json(run.path / "status.json", {**record, "created": time.time() - 3600})
+    assert run.status == "interrupted"
+
+
+def test_finished_config_is_reused_without_training(dlnn_dirs: Path, monkeypatch) -> None:
+    store = RunStore()
+    done = store.create(CONFIG)
+    done.set_status("finished")
+    monkeypatch.setattr(runner, "_spawn_worker", lambda *a: pytest.fail("trained again"))
+    assert runner.start_run(CONFIG, store).run_id == done.run_id
+    assert store.find_finished(CONFIG.replace(seed=5)) is None
+
+    spawned = []
+    monkeypatch.setattr(runner, "_spawn_worker", lambda store, runs: spawned.extend(runs))
+    retrained = runner.start_run(CONFIG, store, retrain=True)
+    assert retrained.run_id != done.run_id and spawned == [retrained]
+
+
+def test_config_arguments_round_trip_through_the_cli() -> None:
+    from dlnn.cli import build_parser, config_from_args
+
+    config = RunConfig(model="cnn-keras", dropout=0.3, permute=True, early_stopping=True,
+                       restore_best=False, subset=500, learning_rate=0.01)
+    args = build_parser().parse_args(["train", *runner.config_arguments(config)])
+    assert config_from_args(args) == config
+
+
+def test_worker_process_trains_and_stops(learnable_data_dir: Path) -> None:
+    store = RunStore()
+    finished, stopped = runner.start_queue(
+        [CONFIG, CONFIG.replace(epochs=200, seed=9)], store
+    )
+    assert finished.status in ("queued", "running")  # start returns at once
+    assert _wait_for(finished, ("finished", "failed")) == "finished"
+    assert finished.result()["test_accuracy"] > 0.5
+    _wait_for(stopped, ("running",))
+    while not [e for e in stopped.events() if e["type"] == "epoch"]:
+        time.sleep(0.05)
+    requested = time.time()
+    runner.stop_run(stopped)
+    assert _wait_for(stopped, ("cancelled",), timeout=10) == "cancelled"
+    assert time.time() - requested < 2
+    assert stopped.events()[-1]["type"] == "cancelled"
+
+
+def test_killed_worker_is_interrupted_and_keeps_history(learnable_data_dir: Path) -> None:
+    run = runner.start_run(CONFIG.replace(epochs=200, seed=11))
+    _wait_for(run, ("running",))
+    while not [e for e in run.events() if e["type"] == "epoch"]:
+        time.sleep(0.05)
+    os.kill(run.status_record()["pid"], signal.SIGKILL)
+    assert _wait_for(run, ("interrupted",), timeout=10) == "interrupted"
+    assert any(e["type"] == "epoch" for e in run.events())
