@@ -1,0 +1,18 @@
+"""The dlnn dashboard: `streamlit run dashboard.py`.
+
+A multipage Streamlit app. Adding a page is one script in `pages/` (starting with
+`require_shell()`) and one `st.Page` line below; the URL path is the page's address,
+e.g. `/train?model=cnn-keras&epochs=2`.
+"""
+
+import streamlit as st
+
+from pages import run_app
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/table_view:", url_path="runs"),
+]
+
+run_app(PAGES)

@@ -1,0 +1,278 @@
+"""Views several pages share: a run's live progress and its full result.
+
+Everything here only lays out widgets; the numbers and figures come from `dlnn` (run store,
+`history`, `figures`, `gallery`). `render_live_run` is a fragment that rereads the run store
+every `LIVE_REFRESH_SECONDS` and reruns the whole page once the run has ended, so the page
+can swap the live view for `render_run`, the result view.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dlnn import figures, history, runner
+from dlnn.config import RunConfig
+from dlnn.data import DATASETS, load_raw
+from dlnn.gallery import misclassified
+from dlnn.permutation import make_permutation, permute_pixels
+from dlnn.runs import ACTIVE, Run, RunStore
+
+if __name__ == "__main__":  # opened as a page by Streamlit's legacy pages/ discovery
+    from pages import require_shell
+
+    require_shell()
+
+LIVE_REFRESH_SECONDS = 0.5
+GALLERY_COLUMNS = 8
+STATUS_ICONS = {
+    "queued": ":material/hourglass_top:", "running": ":material/play_circle:",
+    "finished": ":material/check_circle:", "failed": ":material/error:",
+    "cancelled": ":material/cancel:", "interrupted": ":material/report:",
+}  # fmt: skip
+
+
+def run_store() -> RunStore:
+    """The run store the dashboard reads (`$DLNN_CACHE_DIR/runs`)."""
+    return RunStore()
+
+
+def find_run(run_id: str | None) -> Run | None:
+    """The stored run `run_id`, or None when there is no such run (deleted, mistyped)."""
+    if not run_id:
+        return None
+    try:
+        return run_store().get(run_id)
+    except KeyError:
+        return None
+
+
+def status_badge(status: str) -> str:
+    """Markdown for a status with its icon, e.g. ':material/error: **failed**'."""
+    return f"{STATUS_ICONS.get(status, '')} **{status}**"
+
+
+def format_seconds(seconds: float | None) -> str:
+    """`75.2` -> `1 min 15 s`; None -> `?`."""
+    if seconds is None:
+        return "?"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def progress_text(progress: history.Progress) -> str:
+    """One line for the progress bar: epoch, batch, time spent and time left."""
+    if progress.status == "queued" or not progress.epochs:
+        return "Starting the worker (loading TensorFlow and the data)..."
+    parts = [f"Epoch {max(progress.epoch, 1)}/{progress.epochs}"]
+    if progress.steps_per_epoch:
+        parts.append(f"batch {progress.batch}/{progress.steps_per_epoch}")
+    parts.append(f"{format_seconds(progress.elapsed_seconds)} elapsed")
+    if progress.eta_seconds is not None:
+        parts.append(f"about {format_seconds(progress.eta_seconds)} left")
+    return " · ".join(parts)
+
+
+def config_caption(config: RunConfig) -> str:
+    """A one-line description of a configuration, with the learning rate actually used."""
+    dropout = "model default" if config.dropout is None else config.dropout
+    subset = "all" if config.subset is None else config.subset
+    text = (f"{config.model} on {config.dataset} · {config.optimizer} "
+            f"lr {config.effective_learning_rate:g} · {config.activation} · "
+            f"{config.initializer} · dropout {dropout} · {config.pooling} pooling · "
+            f"batch {config.batch_size} · {config.epochs} epochs · subset {subset} · "
+            f"seed {config.seed}")
+    if config.permute:
+        text += " · permuted pixels"
+    if config.early_stopping:
+        text += f" · early stopping on {config.monitor} (patience {config.patience})"
+    return text
+
+
+# -- learning curves -------------------------------------------------------------------------
+
+
+def render_learning_curves(events: list[dict], key: str) -> None:
+    """One chart per metric (loss first), train per batch and per epoch plus validation."""
+    batches = history.batch_history(events)
+    epochs = history.epoch_history(events)
+    steps = history.progress(events).steps_per_epoch or None
+    metrics = history.metric_names(epochs) or history.metric_names(batches) or ["loss"]
+    metrics = sorted(metrics, key=lambda name: (name != "loss", "loss" in name))
+    columns = st.columns(2)
+    for index, metric in enumerate(metrics):
+        figure = figures.learning_curves(epochs, batches, metric, title=metric,
+                                         steps_per_epoch=steps)
+        with columns[index % 2]:
+            st.plotly_chart(figure, key=f"{key}_{metric}", width="stretch")
+
+
+# -- the live view ---------------------------------------------------------------------------
+
+
+@st.fragment(run_every=LIVE_REFRESH_SECONDS)
+def render_live_run(run_id: str) -> None:
+    """Progress bar, Stop button and live curves of an active run, refreshed every 0.5 s."""
+    run = find_run(run_id)
+    record = run.status_record() if run else {"status": "deleted"}
+    if record["status"] not in ACTIVE:
+        st.rerun(scope="app")  # the page shows the result view instead
+    events = run.events()
+    progress = history.progress(events, now=time.time())
+    header, stop = st.columns([5, 1], vertical_alignment="center")
+    header.markdown(f"{status_badge(record['status'])} · `{run.run_id}`")
+    if run.stop_requested():
+        stop.button("Stopping...", disabled=True, key="live_stopping", width="stretch")
+    elif stop.button("Stop", icon=":material/stop:", key="live_stop", width="stretch"):
+        runner.stop_run(run)
+        st.rerun(scope="fragment")
+    st.progress(progress.fraction, text=progress_text(progress))
+    if progress.metrics:
+        cells = st.columns(min(len(progress.metrics), 6))
+        for cell, (name, value) in zip(cells, list(progress.metrics.items())[:6], strict=False):
+            cell.metric(name, f"{value:.4f}")
+    render_learning_curves(events, key="live")
+
+
+# -- the result view -------------------------------------------------------------------------
+
+
+def render_run(run: Run, key: str = "run") -> None:
+    """Everything about a run that has ended: outcome, numbers, figures, mistakes, files."""
+    record = run.status_record()
+    status = record["status"]
+    config = run.config
+    result = run.result() or {}
+    events = run.events()
+    st.markdown(f"{status_badge(status)} · {run.label} · `{run.run_id}`")
+    st.caption(config_caption(config))
+    reason = record.get("reason") or history.progress(events).reason
+    if status in ("failed", "interrupted"):
+        st.error(f"The run {status}: {reason or 'no reason recorded'}",
+                 icon=":material/error:")
+        if result.get("traceback"):
+            with st.expander("Worker traceback"):
+                st.code(result["traceback"], language="text")
+    elif status == "cancelled":
+        st.warning(f"The run was cancelled: {reason or 'stopped'}", icon=":material/cancel:")
+    render_headline(result, events, config)
+    render_learning_curves(events, key=f"{key}_curves")
+    if result.get("confusion_matrix") is not None:
+        render_classification(run, result, key)
+    render_downloads(run, events, key)
+
+
+def render_headline(result: dict, events: list[dict], config: RunConfig) -> None:
+    """Test accuracy and loss, best validation accuracy, epochs and time per epoch."""
+    epochs = history.epoch_history(events)
+    best = history.best_value(epochs, "val_accuracy")
+    cells = st.columns(5)
+    if result.get("test_accuracy") is not None:
+        cells[0].metric("Test accuracy", f"{result['test_accuracy']:.4f}")
+    else:
+        cells[0].metric("Test accuracy", "—")
+    cells[1].metric("Test loss", "—" if result.get("test_loss") is None
+                    else f"{result['test_loss']:.4f}")
+    cells[2].metric("Best val. accuracy", "—" if best is None else f"{best[1]:.4f}",
+                    help=None if best is None else f"epoch {best[0]}")
+    cells[3].metric("Epochs run", f"{result.get('epochs_run', len(epochs))}/{config.epochs}")
+    cells[4].metric("Seconds per epoch", format_seconds(result.get("seconds_per_epoch")))
+
+
+def render_classification(run: Run, result: dict, key: str) -> None:
+    """Confusion matrix, per-class accuracy and the gallery of misclassified test images."""
+    class_names = result.get("class_names") or list(DATASETS[run.config.dataset].class_names)
+    left, right = st.columns(2)
+    with left:
+        normalize = st.toggle("Normalise rows", key=f"{key}_normalize")
+        st.plotly_chart(
+            figures.confusion_matrix_heatmap(result["confusion_matrix"], class_names,
+                                             normalize=normalize, title="Confusion matrix"),
+            key=f"{key}_confusion", width="stretch")
+    with right:
+        if result.get("per_class_accuracy") is not None:
+            st.plotly_chart(
+                figures.per_class_accuracy(result["per_class_accuracy"], class_names,
+                                           title="Per-class test accuracy"),
+                key=f"{key}_per_class", width="stretch")
+    render_mistakes(run, class_names, key)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def test_set(dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    """The data set's test images (uint8, as stored, unpermuted) and labels."""
+    raw = load_raw(dataset)
+    return np.asarray(raw.x_test), np.asarray(raw.y_test)
+
+
+def render_mistakes(run: Run, class_names: list[str], key: str) -> None:
+    """A grid of misclassified test images captioned with true and predicted class."""
+    st.markdown("**Misclassified test images**")
+    if not run.predictions_path.exists():
+        st.caption("This run kept no predictions.")
+        return
+    try:
+        images, labels = test_set(run.config.dataset)
+    except Exception as error:  # missing or changed data must not take the page down
+        st.caption(f"The test images cannot be loaded: {error}")
+        return
+    predicted = np.load(run.predictions_path)
+    if len(predicted) != len(labels):
+        st.caption(f"The stored predictions ({len(predicted)}) do not match the test set "
+                   f"({len(labels)} images) any more.")
+        return
+    indices, captions = misclassified(labels, predicted, class_names)
+    wrong = int((labels != predicted).sum())
+    st.caption(f"{wrong} of {len(labels)} test images are misclassified; the first "
+               f"{len(indices)} are shown.")
+    shown = images[indices]
+    if run.config.permute:
+        as_trained = st.toggle("Show the permuted pixels the network saw", key=f"{key}_perm")
+        if as_trained:
+            permutation = make_permutation(int(np.prod(shown.shape[1:])), run.config.seed)
+            shown = permute_pixels(shown, permutation)
+        else:
+            st.caption("This run trained on permuted pixels; the images are shown unpermuted.")
+    st.plotly_chart(figures.image_grid(shown, captions, columns=GALLERY_COLUMNS),
+                    key=f"{key}_mistakes", width="stretch")
+
+
+def render_downloads(run: Run, events: list[dict], key: str) -> None:
+    """Download buttons: epoch and batch history (CSV), configuration (JSON), model (.keras)."""
+    columns = st.columns(4)
+    columns[0].download_button(
+        "Epoch history (CSV)", data=history.epoch_history(events).to_csv(index=False),
+        file_name=f"{run.run_id}-epochs.csv", mime="text/csv", on_click="ignore",
+        icon=":material/download:", key=f"{key}_csv_epochs")
+    columns[1].download_button(
+        "Batch history (CSV)", data=history.batch_history(events).to_csv(index=False),
+        file_name=f"{run.run_id}-batches.csv", mime="text/csv", on_click="ignore",
+        icon=":material/download:", key=f"{key}_csv_batches")
+    columns[2].download_button(
+        "Configuration (JSON)",
+        data=json.dumps({"run_id": run.run_id, "config": run.config.to_dict()}, indent=2),
+        file_name=f"{run.run_id}-config.json", mime="application/json", on_click="ignore",
+        icon=":material/download:", key=f"{key}_json")
+    if run.model_path.exists():
+        columns[3].download_button(
+            "Model (.keras)", data=run.model_path.read_bytes,
+            file_name=f"{run.run_id}.keras", mime="application/octet-stream",
+            on_click="ignore", icon=":material/download:", key=f"{key}_model")
+    else:
+        columns[3].caption("No saved model (the run did not finish).")
+
+
+def model_summary_table(summary: dict) -> pd.DataFrame:
+    """The layers of a `runner.model_summary` answer as a table."""
+    return pd.DataFrame(summary["layers"], columns=["name", "type", "output_shape",
+                                                    "parameters"])

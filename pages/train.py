@@ -1,0 +1,216 @@
+"""Train: pick a configuration, start a run, watch it live, stop it, see its result.
+
+The controls (sidebar) hold every `RunConfig` field; the URL holds the fields that differ
+from the defaults and `run=<id>` for the session's run, so a link, a refresh or a reopened
+tab comes back to the same setup and the same (live) run. The run itself trains in a worker
+process started by `dlnn.runner`; this page only reads the run store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import streamlit as st
+
+from pages import require_shell
+
+require_shell()
+
+from dlnn import runner  # noqa: E402  (after the shell check, see pages/__init__.py)
+from dlnn.config import (  # noqa: E402
+    ACTIVATIONS,
+    INITIALIZERS,
+    MONITORS,
+    OPTIMIZER_DEFAULT_LR,
+    POOLINGS,
+    ConfigError,
+    RunConfig,
+    registered_datasets,
+)
+from dlnn.config_url import config_from_query, query_from_config  # noqa: E402
+from dlnn.data import DATASETS  # noqa: E402
+from dlnn.models import MODELS  # noqa: E402
+from dlnn.runs import ACTIVE, Run  # noqa: E402
+from pages import components  # noqa: E402
+
+RUN_PARAM = "run"
+CONFIG_STATE = "train.config"  # the configuration the controls show (survives page changes)
+RUN_STATE = "train.run_id"  # this session's run
+LINK_ERRORS_STATE = "train.link_errors"
+WIDGET = "train.w."  # prefix of the widgets' keys, one per RunConfig field
+
+
+def load_from_url() -> None:
+    """On the session's first visit, take the configuration and the run from the URL."""
+    if CONFIG_STATE in st.session_state:
+        return
+    config, errors = config_from_query(st.query_params.to_dict())
+    run_id = st.query_params.get(RUN_PARAM)
+    run = components.find_run(run_id)
+    if run is not None:
+        config = run.config
+        st.session_state[RUN_STATE] = run.run_id
+    elif run_id:
+        errors.append(ConfigError(RUN_PARAM, run_id, "there is no such run in the store"))
+    st.session_state[CONFIG_STATE] = config
+    st.session_state[LINK_ERRORS_STATE] = [str(error) for error in errors]
+
+
+def seed_widgets(config: RunConfig) -> None:
+    """Give each control its value from `config` unless it already has one.
+
+    Streamlit forgets a widget's state when a page without it runs; the configuration lives
+    on in CONFIG_STATE and is put back here.
+    """
+    for field in fields(RunConfig):
+        st.session_state.setdefault(WIDGET + field.name, getattr(config, field.name))
+
+
+def render_controls() -> dict:
+    """Every RunConfig field as a control in the sidebar; returns the raw values."""
+    sidebar = st.sidebar
+    sidebar.header("Configuration")
+    datasets = registered_datasets()
+    sidebar.selectbox("Data set", datasets, key=WIDGET + "dataset",
+                      format_func=lambda name: DATASETS[name].title if name in DATASETS
+                      else name)
+    sidebar.selectbox("Model", list(MODELS), key=WIDGET + "model",
+                      format_func=lambda name: f"{name} · {MODELS[name].title}")
+    optimizer = sidebar.selectbox("Optimizer", list(OPTIMIZER_DEFAULT_LR),
+                                  key=WIDGET + "optimizer")
+    sidebar.number_input(
+        "Learning rate", min_value=0.0, value=None, format="%g", step=0.0001,
+        key=WIDGET + "learning_rate",
+        placeholder=f"optimizer default ({OPTIMIZER_DEFAULT_LR[optimizer]:g})",
+        help="Empty: the optimizer's default, chosen so that every optimizer trains "
+             "(Adadelta uses 1.0, not Keras' 0.001).")
+    left, right = sidebar.columns(2)
+    left.selectbox("Activation", ACTIVATIONS, key=WIDGET + "activation")
+    right.selectbox("Initializer", INITIALIZERS, key=WIDGET + "initializer")
+    left.number_input("Dropout", min_value=0.0, max_value=0.99, value=None, step=0.05,
+                      key=WIDGET + "dropout", placeholder="model default",
+                      help="Rate of every Dropout layer; empty keeps the model's own rates.")
+    right.selectbox("Pooling", POOLINGS, key=WIDGET + "pooling")
+    left.number_input("Batch size", min_value=1, step=32, key=WIDGET + "batch_size")
+    right.number_input("Epochs", min_value=1, step=1, key=WIDGET + "epochs")
+    left.number_input("Subset", min_value=1, value=None, step=1000, key=WIDGET + "subset",
+                      placeholder="all", help="Train on this many training images (>= 10).")
+    right.number_input("Validation fraction", min_value=0.0, max_value=0.5, step=0.05,
+                       key=WIDGET + "validation_fraction")
+    left.number_input("Seed", min_value=0, step=1, key=WIDGET + "seed")
+    right.toggle("Permute pixels", key=WIDGET + "permute",
+                 help="One fixed random pixel permutation for every image (Task 2).")
+    stopping = sidebar.toggle("Early stopping", key=WIDGET + "early_stopping")
+    model = st.session_state[WIDGET + "model"]
+    monitors = MONITORS + (MODELS[model].extra_monitors if model in MODELS else ())
+    if st.session_state[WIDGET + "monitor"] not in monitors:
+        st.session_state[WIDGET + "monitor"] = monitors[0]
+    left, right = sidebar.columns(2)
+    left.selectbox("Monitor", monitors, key=WIDGET + "monitor", disabled=not stopping)
+    right.number_input("Patience", min_value=0, step=1, key=WIDGET + "patience",
+                       disabled=not stopping)
+    sidebar.checkbox("Restore best weights", key=WIDGET + "restore_best",
+                     disabled=not stopping)
+    return {field.name: st.session_state[WIDGET + field.name] for field in fields(RunConfig)}
+
+
+def config_from_controls(values: dict) -> tuple[RunConfig, ConfigError | None]:
+    """The controls' configuration and its validation error, if any."""
+    config = RunConfig(**values)
+    try:
+        config.validate()
+    except ConfigError as error:
+        return config, error
+    return config, None
+
+
+def sync_url(config: RunConfig, run_id: str | None) -> None:
+    """Write the non-default fields and the session's run into the URL (when they changed)."""
+    wanted = query_from_config(config)
+    if run_id:
+        wanted[RUN_PARAM] = run_id
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def start(config: RunConfig, retrain: bool = False) -> None:
+    run = runner.start_run(config, components.run_store(), retrain=retrain)
+    st.session_state[RUN_STATE] = run.run_id
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def model_summary(dataset: str, model: str) -> dict | str:
+    """`runner.model_summary` of an architecture, or the error text (kept a minute, so a
+    missing data set does not start a worker on every rerun)."""
+    try:
+        return runner.model_summary(RunConfig(dataset=dataset, model=model))
+    except Exception as error:  # a broken model must not take the page down
+        return str(error)
+
+
+def render_model_summary(config: RunConfig, expanded: bool) -> None:
+    """Layers, output shapes and parameter count of the configuration's model."""
+    # The architecture depends on the model and the data set's image size only.
+    with st.spinner("Building the model in a worker process..."):
+        summary = model_summary(config.dataset, config.model)
+    if isinstance(summary, str):
+        st.error(f"The model summary failed: {summary}", icon=":material/error:")
+        return
+    with st.expander(f"Model {config.model}: {summary['parameters']:,} parameters, "
+                     f"{len(summary['layers'])} layers", expanded=expanded):
+        st.dataframe(components.model_summary_table(summary), hide_index=True,
+                     width="stretch")
+
+
+def render_idle(config: RunConfig, error: ConfigError | None, shown: Run | None) -> None:
+    """Before a run: the Start button (or the stored result), the model summary."""
+    if error is not None:
+        st.error(f"**{error.field}**: {error}", icon=":material/error:")
+        return
+    if shown is not None and shown.status == "finished":
+        note, action = st.columns([4, 1], vertical_alignment="center")
+        note.info("This configuration has already been trained; its stored result is below.",
+                  icon=":material/history:")
+        if action.button("Train again", icon=":material/replay:", key="train_again",
+                         width="stretch"):
+            start(config, retrain=True)
+            st.rerun()
+    elif st.button("Start training", type="primary", icon=":material/play_arrow:",
+                   key="start"):
+        start(config)
+        st.rerun()
+    render_model_summary(config, expanded=shown is None)
+    if shown is not None:
+        components.render_run(shown, key="result")
+
+
+def main() -> None:
+    load_from_url()
+    seed_widgets(st.session_state[CONFIG_STATE])
+    values = render_controls()
+    config, error = config_from_controls(values)
+    st.session_state[CONFIG_STATE] = config
+
+    st.title("Train")
+    for message in st.session_state.pop(LINK_ERRORS_STATE, []):
+        st.warning(f"Ignored from the link: {message}", icon=":material/link_off:")
+    if error is None:
+        default = " (the optimizer's default)" if config.learning_rate is None else ""
+        st.markdown(f"Learning rate used: **{config.effective_learning_rate:g}**{default}")
+
+    run = components.find_run(st.session_state.get(RUN_STATE))
+    if run is not None and run.status in ACTIVE:
+        if run.config != config:
+            st.info("The controls changed; the live run below keeps its own configuration.",
+                    icon=":material/info:")
+        sync_url(run.config, run.run_id)
+        components.render_live_run(run.run_id)
+        return
+    shown = run if run is not None and run.config == config else None
+    if shown is None and error is None:
+        shown = components.run_store().find_finished(config)
+    sync_url(config, shown.run_id if shown is not None else None)
+    render_idle(config, error, shown)
+
+
+main()
