@@ -108,6 +108,27 @@ def config_table(runs: Sequence[Run], labels: Sequence[str] | None = None) -> pd
     return table
 
 
+def comparison_labels(runs: Sequence[Run]) -> list[str]:
+    """Short distinct names for runs shown together: model, data set and what differs.
+
+    E.g. `cnn-keras / mnist · epochs=200 (843f3d)`: the fields every run shares are left
+    out, so a legend says what each curve changed.
+    """
+    if not runs:
+        return []
+    table = config_table(runs)
+    differing = [field for field in table.index[table["differs"]]
+                 if field not in ("model", "dataset")]
+    labels = []
+    for index, run in enumerate(runs):
+        config = run.config
+        changes = ", ".join(f"{field}={table.iloc[table.index.get_loc(field), index]}"
+                            for field in differing)
+        labels.append(f"{config.model} / {config.dataset}{' · ' + changes if changes else ''}"
+                      f" ({run.run_id[-6:]})")
+    return labels
+
+
 def epoch_histories(runs: Sequence[Run], labels: Sequence[str] | None = None
                     ) -> dict[str, pd.DataFrame]:
     """Each run's per-epoch history, keyed by label (default: the run id)."""

@@ -57,9 +57,11 @@ def status_badge(status: str) -> str:
 
 
 def format_seconds(seconds: float | None) -> str:
-    """`75.2` -> `1 min 15 s`; None -> `?`."""
+    """`3.14` -> `3.1 s`, `75.2` -> `1 min 15 s`; None -> `—`."""
     if seconds is None:
-        return "?"
+        return "—"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
     seconds = round(seconds)
     if seconds < 60:
         return f"{seconds} s"
@@ -192,9 +194,10 @@ def render_headline(result: dict, events: list[dict], config: RunConfig) -> None
 def render_classification(run: Run, result: dict, key: str) -> None:
     """Confusion matrix, per-class accuracy and the gallery of misclassified test images."""
     class_names = result.get("class_names") or list(DATASETS[run.config.dataset].class_names)
+    normalize = st.toggle("Normalise the confusion matrix by row (share of each true class)",
+                          key=f"{key}_normalize")
     left, right = st.columns(2)
     with left:
-        normalize = st.toggle("Normalise rows", key=f"{key}_normalize")
         st.plotly_chart(
             figures.confusion_matrix_heatmap(result["confusion_matrix"], class_names,
                                              normalize=normalize, title="Confusion matrix"),

@@ -25,6 +25,12 @@ SORTABLE = {
     "best_val_accuracy": "Best validation accuracy", "seconds": "Time",
     "model": "Model", "dataset": "Data set", "status": "Status",
 }  # fmt: skip
+ROW_PIXELS = 35  # height of one st.dataframe row
+TABLE_COLUMNS = [
+    "status", "model", "dataset", "optimizer", "learning_rate", "activation", "initializer",
+    "batch_size", "epochs", "epochs_run", "subset", "permute", "best_val_accuracy",
+    "test_accuracy", "test_loss", "seconds", "created", "run_id",
+]  # fmt: skip
 COLUMN_CONFIG = {
     "run_id": st.column_config.TextColumn("run", width="medium"),
     "learning_rate": st.column_config.NumberColumn("lr", format="%g"),
@@ -58,7 +64,7 @@ def render_filters(table: pd.DataFrame) -> pd.DataFrame:
 def render_comparison(run_ids: list[str]) -> None:
     """Overlaid curves and side-by-side configurations of the selected runs."""
     runs = [run for run in map(components.find_run, run_ids) if run is not None]
-    labels = [run.label for run in runs]
+    labels = compare.comparison_labels(runs)
     histories = compare.epoch_histories(runs, labels)
     metrics = sorted({column for frame in histories.values()
                       for column in frame.columns if column not in history.EPOCH_COLUMNS},
@@ -79,7 +85,7 @@ def render_comparison(run_ids: list[str]) -> None:
     styled = table.style.apply(
         lambda row: ["background-color: #fff3cd; font-weight: 600" if differs[row.name]
                      else "" for _ in row], axis=1)
-    st.dataframe(styled, width="stretch")
+    st.dataframe(styled, width="stretch", height=ROW_PIXELS * (len(table) + 1) + 3)
     st.caption("Highlighted rows differ between the selected runs.")
 
 
@@ -133,7 +139,7 @@ def render_table() -> None:
                "them.")
     event = st.dataframe(shown, key="runs.table", on_select="rerun",
                          selection_mode="multi-row", hide_index=True, width="stretch",
-                         column_config=COLUMN_CONFIG)
+                         column_config=COLUMN_CONFIG, column_order=TABLE_COLUMNS)
     selected = [shown.loc[row, "run_id"] for row in event.selection.rows if row in shown.index]
     if not selected:
         return

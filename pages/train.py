@@ -84,9 +84,10 @@ def render_controls() -> dict:
         placeholder=f"optimizer default ({OPTIMIZER_DEFAULT_LR[optimizer]:g})",
         help="Empty: the optimizer's default, chosen so that every optimizer trains "
              "(Adadelta uses 1.0, not Keras' 0.001).")
+    sidebar.selectbox("Activation", ACTIVATIONS, key=WIDGET + "activation")
+    sidebar.selectbox("Initializer", INITIALIZERS, key=WIDGET + "initializer",
+                      help="Kernel initializer of every Dense and Conv layer.")
     left, right = sidebar.columns(2)
-    left.selectbox("Activation", ACTIVATIONS, key=WIDGET + "activation")
-    right.selectbox("Initializer", INITIALIZERS, key=WIDGET + "initializer")
     left.number_input("Dropout", min_value=0.0, max_value=0.99, value=None, step=0.05,
                       key=WIDGET + "dropout", placeholder="model default",
                       help="Rate of every Dropout layer; empty keeps the model's own rates.")
@@ -98,8 +99,8 @@ def render_controls() -> dict:
     right.number_input("Validation fraction", min_value=0.0, max_value=0.5, step=0.05,
                        key=WIDGET + "validation_fraction")
     left.number_input("Seed", min_value=0, step=1, key=WIDGET + "seed")
-    right.toggle("Permute pixels", key=WIDGET + "permute",
-                 help="One fixed random pixel permutation for every image (Task 2).")
+    sidebar.toggle("Permute pixels", key=WIDGET + "permute",
+                   help="One fixed random pixel permutation for every image (Task 2).")
     stopping = sidebar.toggle("Early stopping", key=WIDGET + "early_stopping")
     model = st.session_state[WIDGET + "model"]
     monitors = MONITORS + (MODELS[model].extra_monitors if model in MODELS else ())
@@ -169,8 +170,9 @@ def render_idle(config: RunConfig, error: ConfigError | None, shown: Run | None)
         return
     if shown is not None and shown.status == "finished":
         note, action = st.columns([4, 1], vertical_alignment="center")
-        note.info("This configuration has already been trained; its stored result is below.",
-                  icon=":material/history:")
+        if shown.run_id != st.session_state.get(RUN_STATE):
+            note.info("This configuration has already been trained; its stored result is "
+                      "below.", icon=":material/history:")
         if action.button("Train again", icon=":material/replay:", key="train_again",
                          width="stretch"):
             start(config, retrain=True)

@@ -65,3 +65,15 @@ def test_epoch_histories(runs):
     assert list(histories) == ["f", "c"]
     assert histories["f"]["val_accuracy"].tolist() == [0.5, 0.6]
     assert len(histories["c"]) == 1
+
+
+def test_comparison_labels_name_what_differs(runs):
+    finished, failed = runs["finished"], runs["failed"]
+    labels = compare.comparison_labels([finished, failed])
+    assert labels == [
+        f"mlp-keras / mnist · optimizer=rmsprop, learning_rate=0.001 ({finished.run_id[-6:]})",
+        f"mlp-keras / mnist · optimizer=sgd, learning_rate=5.0 ({failed.run_id[-6:]})",
+    ]
+    assert compare.comparison_labels([finished]) == [
+        f"mlp-keras / mnist ({finished.run_id[-6:]})"]
+    assert compare.comparison_labels([]) == []

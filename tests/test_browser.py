@@ -1,0 +1,191 @@
+"""End to end in headless Chromium: the real server, a real worker, the real charts.
+
+Starts `streamlit run dashboard.py` on a free port with an empty run store, opens the Train
+page by its deep link (the first request the fresh server sees), trains a tiny run while
+watching the loss chart grow, stops a second run, and compares both on the Runs page.
+Screenshots go to `test-artifacts/`. Uses `$DLNN_DATA_DIR` when set, else synthetic data.
+
+    pytest -m browser tests/test_browser.py
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+VIEWPORT = {"width": 1400, "height": 1000}
+NAV_TITLES = ["Home", "Train", "Runs"]
+# Enough work for the loss chart to be redrawn several times on two cores.
+TINY_RUN = "model=cnn-keras&subset=3000&batch_size=32&epochs=4"
+LONG_RUN = "model=cnn-keras&subset=3000&batch_size=32&epochs=200"
+# Number of points of every trace of the live loss chart (None while it is not drawn).
+POINTS_JS = """() => {
+  const chart = document.querySelector('.st-key-live_loss .js-plotly-plot');
+  return chart && chart._fullData ? chart._fullData.map(trace => trace._length || 0) : null;
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_synthetic_mnist(folder: Path, n_train: int = 3000, n_test: int = 500) -> None:
+    """Random 28x28 images as the four IDX gzip files of MNIST."""
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    for prefix, count in (("train", n_train), ("t10k", n_test)):
+        images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
+        labels = (np.arange(count) % 10).astype(np.uint8)
+        (folder / f"{prefix}-images-idx3-ubyte.gz").write_bytes(
+            gzip.compress(struct.pack(">iiii", 2051, count, 28, 28) + images.tobytes()))
+        (folder / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(
+            gzip.compress(struct.pack(">ii", 2049, count) + labels.tobytes()))
+
+
+def wait_for_health(url: str, process: subprocess.Popen, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"no answer from {url} in {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    """A dashboard server on a free port with an empty run store; yields its URL."""
+    root = tmp_path_factory.mktemp("browser")
+    data_dir = os.environ.get("DLNN_DATA_DIR")
+    if not data_dir or not Path(data_dir, "mnist").is_dir():
+        data_dir = str(root / "data")
+        write_synthetic_mnist(Path(data_dir) / "mnist")
+    port = free_port()
+    env = {**os.environ, "DLNN_CACHE_DIR": str(root / "cache"), "DLNN_DATA_DIR": data_dir}
+    log = open(root / "server.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str, height: int | None = None) -> None:
+    """Save the page; a taller viewport captures long pages (Streamlit scrolls inside)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    if height:
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+        page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    if height:
+        page.set_viewport_size(VIEWPORT)
+
+
+def nav_titles(page) -> list[str]:
+    links = page.locator('[data-testid="stTopNavLink"], [data-testid="stSidebarNavLink"]')
+    return [text.strip() for text in links.all_inner_texts()]
+
+
+def test_deep_link_train_watch_live_curves_and_stop(server, page):
+    # The fresh server's very first request is a deep link to the Train page.
+    page.goto(f"{server}/train?{TINY_RUN}")
+    page.get_by_role("heading", name="Train", exact=True).wait_for()
+    titles = nav_titles(page)
+    assert [title.split("\n")[-1] for title in titles] == NAV_TITLES, titles
+    # The link set the model: its summary (built by a worker) names it.
+    page.get_by_text("Model cnn-keras:").wait_for(timeout=60_000)
+
+    page.get_by_role("button", name="Start training").click()
+    page.locator(".st-key-live_loss .js-plotly-plot").wait_for()
+    seen: list[int] = []
+    deadline = time.monotonic() + 120
+    while not page.get_by_text("Test accuracy").count():
+        assert time.monotonic() < deadline, f"no result; batch point counts seen: {seen}"
+        counts = page.evaluate(POINTS_JS)
+        if counts and (not seen or counts[0] != seen[-1]):
+            seen.append(counts[0])
+            if len(seen) == 3:
+                screenshot(page, "train-live")
+        page.wait_for_timeout(100)
+    growth = [later for earlier, later in zip(seen, seen[1:], strict=False) if later > earlier]
+    assert len(growth) >= 2, f"the loss chart grew {len(growth)} times: {seen}"
+    page.get_by_text("Test accuracy").wait_for()
+    assert "run=" in page.url
+    screenshot(page, "train-result", height=2600)
+
+    page.goto(f"{server}/train?{LONG_RUN}")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text(re.compile(r"Epoch \d+/200 · batch [1-9]")).wait_for(timeout=60_000)
+    stop_clicked = time.monotonic()
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("The run was cancelled").wait_for(timeout=15_000)
+    assert time.monotonic() - stop_clicked < 5
+    screenshot(page, "train-cancelled")
+
+
+def test_runs_page_lists_and_compares_both_runs(server, page):
+    page.goto(f"{server}/runs")
+    page.get_by_role("heading", name="Runs", exact=True).wait_for()
+    page.get_by_text("2 of 2 runs").wait_for()
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    box = grid.bounding_box()
+    # Tick the two rows' checkboxes (the grid is a canvas: click by position).
+    for row in (1, 2):
+        page.mouse.click(box["x"] + 15, box["y"] + 35 * row + 17)
+        page.wait_for_timeout(500)
+    page.get_by_text("Comparing 2 runs").wait_for()
+    page.get_by_text("Highlighted rows differ").wait_for()
+    screenshot(page, "runs-compare", height=2000)
