@@ -30,7 +30,7 @@ _shell = threading.local()  # each session's script runs in its own thread
 
 def run_app(pages: Sequence[st.Page]) -> None:
     """Set up the page and the navigation bar, then run the page the URL asks for."""
-    st.set_page_config(page_title=APP_TITLE, page_icon=":material/neurology:", layout="wide")
+    st.set_page_config(page_title=APP_TITLE, layout="wide")
     page = st.navigation(list(pages), position="top")
     _shell.active = True
     try:

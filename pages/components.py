@@ -27,7 +27,7 @@ if __name__ == "__main__":  # opened as a page by Streamlit's legacy pages/ disc
 
     require_shell()
 
-LIVE_REFRESH_SECONDS = 0.5
+LIVE_REFRESH_SECONDS = 0.3
 GALLERY_COLUMNS = 8
 STATUS_ICONS = {
     "queued": ":material/hourglass_top:", "running": ":material/play_circle:",
@@ -124,7 +124,7 @@ def render_learning_curves(events: list[dict], key: str) -> None:
 
 @st.fragment(run_every=LIVE_REFRESH_SECONDS)
 def render_live_run(run_id: str) -> None:
-    """Progress bar, Stop button and live curves of an active run, refreshed every 0.5 s."""
+    """Progress bar, Stop button and live curves of an active run, redrawn every 0.3 s."""
     run = find_run(run_id)
     record = run.status_record() if run else {"status": "deleted"}
     if record["status"] not in ACTIVE:
