@@ -99,7 +99,7 @@ def measure_chart_delay(browser, workdir: Path, data_dir: str, query: str) -> li
         page.goto(f"{url}/train?{query}")
         page.get_by_role("button", name="Start training").click(timeout=60_000)
         page.locator(".st-key-live_loss").wait_for(timeout=60_000)
-        while not page.get_by_text("Test accuracy").count():
+        while not page.get_by_text("Test accuracy", exact=True).count():
             counts = page.evaluate(POINTS_JS)
             now = time.time()
             if counts and counts[0] and (not seen or counts[0] > seen[-1][0]):

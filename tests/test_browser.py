@@ -152,7 +152,7 @@ def test_deep_link_train_watch_live_curves_and_stop(server, page):
     page.locator(".st-key-live_loss .js-plotly-plot").wait_for()
     seen: list[int] = []
     deadline = time.monotonic() + 120
-    while not page.get_by_text("Test accuracy").count():
+    while not page.get_by_text("Test accuracy", exact=True).count():
         assert time.monotonic() < deadline, f"no result; batch point counts seen: {seen}"
         counts = page.evaluate(POINTS_JS)
         if counts and (not seen or counts[0] != seen[-1]):
@@ -162,7 +162,7 @@ def test_deep_link_train_watch_live_curves_and_stop(server, page):
         page.wait_for_timeout(100)
     growth = [later for earlier, later in zip(seen, seen[1:], strict=False) if later > earlier]
     assert len(growth) >= 2, f"the loss chart grew {len(growth)} times: {seen}"
-    page.get_by_text("Test accuracy").wait_for()
+    page.get_by_text("Test accuracy", exact=True).wait_for()
     assert "run=" in page.url
     screenshot(page, "train-result", height=2600)
 
@@ -189,3 +189,11 @@ def test_runs_page_lists_and_compares_both_runs(server, page):
     page.get_by_text("Comparing 2 runs").wait_for()
     page.get_by_text("Highlighted rows differ").wait_for()
     screenshot(page, "runs-compare", height=2000)
+
+
+def test_home_shows_the_store(server, page):
+    page.goto(server)
+    page.get_by_role("heading", name="dlnn: a deep-learning lab").wait_for()
+    page.get_by_text("cnn-keras-example").wait_for()
+    assert [title.split("\n")[-1] for title in nav_titles(page)] == NAV_TITLES
+    screenshot(page, "home")
