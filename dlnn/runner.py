@@ -78,8 +78,14 @@ def _spawn_worker(store: RunStore, runs: list[Run]) -> None:
 
 
 def stop_run(run: Run) -> None:
-    """Ask a run to stop; its worker ends it as cancelled after the current batch."""
+    """Ask a run to stop; its worker ends it as cancelled after the current batch.
+
+    A run still waiting for its worker (TensorFlow takes seconds to import) is marked
+    cancelled at once; the worker skips it when it gets there.
+    """
     run.request_stop()
+    if run.status == "queued":
+        run.set_status("cancelled", reason="stopped before it started")
 
 
 def _reap() -> None:
@@ -126,7 +132,8 @@ def work(store: RunStore, run_ids: Sequence[str], log_every: int | None = None) 
     for run_id in run_ids:
         run = store.get(run_id)
         if run.stop_requested():
-            run.set_status("cancelled", reason="stopped before it started")
+            if run.status != "cancelled":
+                run.set_status("cancelled", reason="stopped before it started")
             continue
         training.execute(run, log_every=every)
     return 0

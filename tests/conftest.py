@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import struct
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,28 +9,7 @@ import numpy as np
 import pytest
 
 from dlnn import data
-
-
-def _idx_bytes(array: np.ndarray) -> bytes:
-    """Encode uint8 images (N, rows, cols) or labels (N,) as IDX, built by hand from the spec."""
-    if array.ndim == 3:
-        header = struct.pack(">iiii", 2051, *array.shape)
-    else:
-        header = struct.pack(">ii", 2049, len(array))
-    return header + array.astype(np.uint8).tobytes()
-
-
-def _synthetic_arrays(
-    n_train: int, n_test: int, seed: int, image_shape: tuple[int, int]
-) -> dict[str, np.ndarray]:
-    """Random uint8 images; labels cycle through the ten classes."""
-    rng = np.random.default_rng(seed)
-    return {
-        "x_train": rng.integers(0, 256, size=(n_train, *image_shape), dtype=np.uint8),
-        "y_train": (np.arange(n_train) % 10).astype(np.uint8),
-        "x_test": rng.integers(0, 256, size=(n_test, *image_shape), dtype=np.uint8),
-        "y_test": (np.arange(n_test)[::-1] % 10).astype(np.uint8),
-    }
+from tests.synthetic import learnable_arrays, random_arrays, write_idx_files
 
 
 @pytest.fixture
@@ -64,11 +41,7 @@ def write_idx_dataset() -> Callable[..., dict[str, np.ndarray]]:
         seed: int = 0,
         image_shape: tuple[int, int] = (28, 28),
     ) -> dict[str, np.ndarray]:
-        arrays = _synthetic_arrays(n_train, n_test, seed, image_shape)
-        folder.mkdir(parents=True, exist_ok=True)
-        for key, name in data.IDX_FILES.items():
-            (folder / name).write_bytes(gzip.compress(_idx_bytes(arrays[key])))
-        return arrays
+        return write_idx_files(folder, random_arrays(n_train, n_test, seed, image_shape))
 
     return write
 
@@ -92,32 +65,12 @@ def tiny_data_dir(
     return root
 
 
-def learnable_arrays(n_train: int, n_test: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """Images a small model learns in one epoch: class k is a bright square at place k."""
-    rng = np.random.default_rng(seed)
-
-    def make(n: int) -> tuple[np.ndarray, np.ndarray]:
-        labels = rng.integers(0, 10, size=n).astype(np.uint8)
-        images = rng.integers(0, 40, size=(n, 28, 28), dtype=np.uint8)
-        for k in range(10):
-            row, col = divmod(k, 5)
-            images[labels == k, 4 + 10 * row:10 + 10 * row, 1 + 5 * col:5 + 5 * col] = 255
-        return images, labels
-
-    x_train, y_train = make(n_train)
-    x_test, y_test = make(n_test)
-    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-
 
 @pytest.fixture
 def learnable_data_dir(dlnn_dirs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """DLNN_DATA_DIR with every data set as 400 train / 100 test learnable synthetic images."""
     root = tmp_path / "learnable"
     for seed, info in enumerate(data.DATASETS.values()):
-        arrays = learnable_arrays(400, 100, seed)
-        folder = root / info.folder
-        folder.mkdir(parents=True)
-        for key, name in data.IDX_FILES.items():
-            (folder / name).write_bytes(gzip.compress(_idx_bytes(arrays[key])))
+        write_idx_files(root / info.folder, learnable_arrays(400, 100, seed))
     monkeypatch.setenv("DLNN_DATA_DIR", str(root))
     return root

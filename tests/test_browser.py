@@ -10,11 +10,9 @@ Screenshots go to `test-artifacts/`. Uses `$DLNN_DATA_DIR` when set, else synthe
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 import socket
-import struct
 import subprocess
 import sys
 import time
@@ -22,8 +20,9 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+from tests.synthetic import learnable_arrays, write_idx_files
 
 pytestmark = pytest.mark.browser
 
@@ -52,19 +51,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_synthetic_mnist(folder: Path, n_train: int = 3000, n_test: int = 500) -> None:
-    """Random 28x28 images as the four IDX gzip files of MNIST."""
-    rng = np.random.default_rng(0)
-    folder.mkdir(parents=True, exist_ok=True)
-    for prefix, count in (("train", n_train), ("t10k", n_test)):
-        images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
-        labels = (np.arange(count) % 10).astype(np.uint8)
-        (folder / f"{prefix}-images-idx3-ubyte.gz").write_bytes(
-            gzip.compress(struct.pack(">iiii", 2051, count, 28, 28) + images.tobytes()))
-        (folder / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(
-            gzip.compress(struct.pack(">ii", 2049, count) + labels.tobytes()))
-
-
 def wait_for_health(url: str, process: subprocess.Popen, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -86,7 +72,7 @@ def server(tmp_path_factory) -> Iterator[str]:
     data_dir = os.environ.get("DLNN_DATA_DIR")
     if not data_dir or not Path(data_dir, "mnist").is_dir():
         data_dir = str(root / "data")
-        write_synthetic_mnist(Path(data_dir) / "mnist")
+        write_idx_files(Path(data_dir) / "mnist", learnable_arrays(3000, 500))
     port = free_port()
     env = {**os.environ, "DLNN_CACHE_DIR": str(root / "cache"), "DLNN_DATA_DIR": data_dir}
     log = open(root / "server.log", "wb")

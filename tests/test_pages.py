@@ -7,15 +7,12 @@ Runs train on the tiny synthetic IDX data sets of conftest.py (50 training image
 
 from __future__ import annotations
 
-import gzip
 import shutil
-import struct
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -23,6 +20,7 @@ from dlnn import paths, runner
 from dlnn.config import RunConfig
 from dlnn.runs import RunStore
 from tests.fake_runs import write_three_runs
+from tests.synthetic import random_arrays, write_idx_files
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = str(ROOT / "dashboard.py")
@@ -32,23 +30,11 @@ TIMEOUT = 60
 W = "train.w."  # widget key prefix of the Train page
 
 
-def write_idx(folder: Path, images: np.ndarray, labels: np.ndarray) -> None:
-    """The four IDX files of a data set (images and labels reused for train and test)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for prefix in ("train", "t10k"):
-        header = struct.pack(">iiii", 2051, *images.shape)
-        (folder / f"{prefix}-images-idx3-ubyte.gz").write_bytes(
-            gzip.compress(header + images.tobytes()))
-        (folder / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(
-            gzip.compress(struct.pack(">ii", 2049, len(labels)) + labels.tobytes()))
-
-
 @pytest.fixture(scope="session")
 def summaries(tmp_path_factory) -> Path:
     """Model summaries of the default architecture, computed once (a worker takes ~6 s)."""
     root = tmp_path_factory.mktemp("summaries")
-    write_idx(root / "data" / "mnist", np.zeros((20, 28, 28), np.uint8),
-              (np.arange(20) % 10).astype(np.uint8))
+    write_idx_files(root / "data" / "mnist", random_arrays(20, 20))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DLNN_CACHE_DIR", str(root / "cache"))
         patch.setenv("DLNN_DATA_DIR", str(root / "data"))

@@ -143,3 +143,13 @@ def test_killed_worker_is_interrupted_and_keeps_history(learnable_data_dir: Path
     os.kill(run.status_record()["pid"], signal.SIGKILL)
     assert _wait_for(run, ("interrupted",), timeout=10) == "interrupted"
     assert any(e["type"] == "epoch" for e in run.events())
+
+
+def test_stopping_a_queued_run_cancels_it_at_once(dlnn_dirs: Path) -> None:
+    store = RunStore()
+    run = store.create(CONFIG)
+    run.set_status("queued", pid=os.getpid())  # its worker is still importing TensorFlow
+    runner.stop_run(run)
+    assert run.status == "cancelled"
+    assert runner.work(store, [run.run_id]) == 0  # the worker skips it
+    assert run.status == "cancelled" and run.events() == []
