@@ -236,6 +236,9 @@ def render_mistakes(run: Run, class_names: list[str], key: str) -> None:
         return
     indices, captions = misclassified(labels, predicted, class_names)
     wrong = int((labels != predicted).sum())
+    if wrong == 0:
+        st.success(f"All {len(labels)} test images are classified correctly.")
+        return
     st.caption(f"{wrong} of {len(labels)} test images are misclassified; the first "
                f"{len(indices)} are shown.")
     shown = images[indices]

@@ -41,8 +41,14 @@ def random_arrays(
     }
 
 
-def learnable_arrays(n_train: int, n_test: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """Images a small model learns in one epoch: class k is a bright square at place k."""
+def learnable_arrays(
+    n_train: int, n_test: int, seed: int = 0, label_noise: float = 0.0
+) -> dict[str, np.ndarray]:
+    """Images a small model learns in one epoch: class k is a bright square at place k.
+
+    `label_noise` relabels that share of the images at random, so even a perfect model makes
+    some mistakes (a gallery of misclassified images has something to show).
+    """
     rng = np.random.default_rng(seed)
 
     def make(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -51,6 +57,8 @@ def learnable_arrays(n_train: int, n_test: int, seed: int = 0) -> dict[str, np.n
         for k in range(10):
             row, col = divmod(k, 5)
             images[labels == k, 4 + 10 * row:10 + 10 * row, 1 + 5 * col:5 + 5 * col] = 255
+        noisy = rng.random(n) < label_noise
+        labels[noisy] = rng.integers(0, 10, size=int(noisy.sum()))
         return images, labels
 
     x_train, y_train = make(n_train)

@@ -72,7 +72,7 @@ def server(tmp_path_factory) -> Iterator[str]:
     data_dir = os.environ.get("DLNN_DATA_DIR")
     if not data_dir or not Path(data_dir, "mnist").is_dir():
         data_dir = str(root / "data")
-        write_idx_files(Path(data_dir) / "mnist", learnable_arrays(3000, 500))
+        write_idx_files(Path(data_dir) / "mnist", learnable_arrays(3000, 500, label_noise=0.05))
     port = free_port()
     env = {**os.environ, "DLNN_CACHE_DIR": str(root / "cache"), "DLNN_DATA_DIR": data_dir}
     log = open(root / "server.log", "wb")
