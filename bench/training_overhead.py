@@ -3,7 +3,8 @@
 For each model, the same data, architecture, optimizer and batch size are trained by
 `dlnn.training.execute` (event log, stop checks, NaN checks, run store) and by a plain Keras
 `model.fit(..., verbose=0)`. Both are timed as fit wall seconds per epoch, validation included;
-rounds alternate which goes first. Prints both, and the ratio dlnn / plain (target <= 1.03).
+rounds alternate which goes first. Prints both (the fastest round of each) and the ratio
+dlnn / plain (target <= 1.03).
 
     DLNN_DATA_DIR=../shared/datasets python bench/training_overhead.py [--epochs 2] [--rounds 3]
 """
@@ -69,9 +70,12 @@ def main() -> None:
                     plain.append(plain_seconds_per_epoch(config))
                 else:
                     wrapped.append(dlnn_seconds_per_epoch(config, store))
-        p, d = statistics.median(plain), statistics.median(wrapped)
-        print(f"{model:<10} plain {p:6.2f} s/epoch  dlnn {d:6.2f} s/epoch  ratio {d / p:.3f}  "
-              f"(plain {[round(x, 2) for x in plain]}, dlnn {[round(x, 2) for x in wrapped]})")
+        # The fastest round is the least disturbed by other load; the median is shown too.
+        p, d = min(plain), min(wrapped)
+        ratio_median = statistics.median(wrapped) / statistics.median(plain)
+        print(f"{model:<10} plain {p:6.2f} s/epoch  dlnn {d:6.2f} s/epoch  ratio {d / p:.3f} "
+              f"(best rounds; medians give {ratio_median:.3f})  "
+              f"plain {[round(x, 2) for x in plain]}, dlnn {[round(x, 2) for x in wrapped]}")
 
 
 if __name__ == "__main__":
