@@ -187,3 +187,22 @@ def test_stop_ends_a_live_run_as_cancelled(lab):
     at.button(key="live_stop").click().run()
     run_until(at, lambda at: "cancelled" in texts(at.warning), seconds=30)
     assert RunStore().get(run_id).status == "cancelled"
+
+
+def test_two_sessions_each_follow_their_own_run(lab):
+    sessions = [open_page("train", subset="40", epochs="500", batch_size="8", seed=str(seed))
+                for seed in (1, 2)]
+    run_ids = []
+    for at in sessions:
+        at.button(key="start").click().run()
+        run_ids.append(at.session_state["train.run_id"])
+    assert run_ids[0] != run_ids[1]
+    try:
+        for at, mine, other in zip(sessions, run_ids, run_ids[::-1], strict=True):
+            run_until(at, lambda at, mine=mine: bool(RunStore().get(mine).events()))
+            shown = texts(at.markdown)
+            assert mine in shown and other not in shown
+            assert at.query_params["run"] == mine
+    finally:
+        for run_id in run_ids:
+            RunStore().get(run_id).request_stop()
