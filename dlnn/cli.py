@@ -49,12 +49,22 @@ FIELD_HELP: dict[str, str] = {
     "epochs": "epochs, 1 to 1000",
     "validation_fraction": "share of training data held out for validation, 0 to 0.5",
     "early_stopping": "stop when the monitored metric stops improving",
-    "monitor": "metric early stopping watches: {}".format(", ".join(MONITORS)),
+    "monitor": "metric early stopping watches: {} (clock models also val_cse, "
+               "val_hour_accuracy)".format(", ".join(MONITORS)),
     "patience": "epochs without improvement before early stopping",
     "restore_best": "early stopping restores the best weights",
     "seed": "random seed for weights, shuffling, subset and permutation (0 to 2**31-1)",
     "permute": "apply one fixed random pixel permutation to every image (Task 2)",
     "subset": "train on this many training images only (at least 10)",
+    "clock_images": "clocks: size of the generated set, train + validation + test (20 to 200000)",
+    "image_size": "clocks: image side in pixels, 16 to 256 (the course's photographs are 150)",
+    "data_path": "clocks-course: folder holding the course's images.npy and labels.npy",
+    "conv_blocks": "clocks: conv blocks ending in 2x2 pooling, 1 to 6 (fewer for small images)",
+    "conv_filters": "clocks: filters of the first conv block; each later block doubles, max 128",
+    "convs_per_block": "clocks: 3x3 convolutions per block, 1 to 4",
+    "dense_units": "clocks: width of the Dense layer before the output heads",
+    "batch_norm": "clocks: batch normalisation after every convolution",
+    "augment": "clocks: augmentation strength 0-1 (rotation, translation, zoom, contrast); 0 = off",
 }
 
 
@@ -89,9 +99,10 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _field_type(name: str) -> Callable[[str], Any]:
-    if name in ("batch_size", "epochs", "patience", "seed", "subset"):
+    if name in ("batch_size", "epochs", "patience", "seed", "subset", "clock_images",
+                "image_size", "conv_blocks", "conv_filters", "convs_per_block", "dense_units"):
         return int
-    if name in ("learning_rate", "dropout", "validation_fraction"):
+    if name in ("learning_rate", "dropout", "validation_fraction", "augment"):
         return float
     return str
 
@@ -140,7 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def extra_commands() -> list[Callable[[Any], None]]:
     """Sub-command registrars of the labs (each adds its parsers)."""
-    return []
+    from dlnn.clocks.cli import register as clock_commands
+
+    return [clock_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,11 +46,31 @@ MAX_EPOCHS = 1000
 MAX_BATCH_SIZE = 65536
 
 
+# Clock lab limits (Task 3).
+MAX_CLOCK_IMAGES = 200_000
+IMAGE_SIZES = (16, 256)  # smallest and largest clock image side in pixels
+MAX_CONV_BLOCKS = 6
+MAX_CONV_FILTERS = 256
+# The clock fields; a key leaves them out while they hold their defaults, so the runs stored
+# before the clock lab existed keep their keys.
+CLOCK_FIELDS = (
+    "clock_images", "image_size", "data_path", "conv_blocks", "conv_filters",
+    "convs_per_block", "dense_units", "batch_norm", "augment",
+)
+
+
 def registered_datasets() -> tuple[str, ...]:
     """Names of every data set a run can use (image classification and generated clocks)."""
+    from dlnn.clocks.datasets import CLOCK_DATASETS
     from dlnn.data import DATASETS
 
-    return tuple(DATASETS)
+    return (*DATASETS, *CLOCK_DATASETS)
+
+
+def _is_clock_dataset(name: str) -> bool:
+    from dlnn.clocks.datasets import is_clock_dataset
+
+    return is_clock_dataset(name)
 
 
 class ConfigError(ValueError):
@@ -88,6 +108,16 @@ class RunConfig:
     seed: int = 0  # weights, shuffling, subset and permutation all follow it
     permute: bool = False  # one fixed random pixel permutation for every image (Task 2)
     subset: int | None = None  # train on this many training images only (quick demos)
+    # -- the clock lab (Task 3); ignored by the image classifiers -----------------------------
+    clock_images: int = 18000  # size of a generated clock set (train + validation + test)
+    image_size: int = 150  # clock images are image_size x image_size (the course's are 150)
+    data_path: str | None = None  # folder with images.npy / labels.npy for clocks-course
+    conv_blocks: int = 4  # conv blocks of a clock CNN, each ending in 2x2 pooling
+    conv_filters: int = 32  # filters of the first block; each later block doubles (max 128)
+    convs_per_block: int = 2  # 3x3 convolutions in each block
+    dense_units: int = 256  # width of the Dense layer before the output heads
+    batch_norm: bool = False  # batch normalisation after every convolution (the report: none)
+    augment: float = 0.0  # strength 0-1 of random rotation/translation/zoom/contrast; 0 = off
 
     # -- derived values -------------------------------------------------------------------
     @property
@@ -118,7 +148,12 @@ class RunConfig:
 
     def key(self) -> str:
         """A stable hash of the configuration: the run store's cache key."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True)
+        data = self.to_dict()
+        defaults = RunConfig().to_dict()
+        for name in CLOCK_FIELDS:
+            if data[name] == defaults[name]:
+                del data[name]
+        canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def replace(self, **changes: Any) -> RunConfig:
@@ -153,7 +188,42 @@ class RunConfig:
             raise ConfigError(
                 "monitor", self.monitor, "a validation metric needs validation_fraction > 0"
             )
+        self._validate_clock_fields()
         return self
+
+    def _validate_clock_fields(self) -> None:
+        """The clock lab's fields, and that model and data set belong to the same task."""
+        clock_model = getattr(MODELS[self.model], "task", "classification") == "clock"
+        clock_data = _is_clock_dataset(self.dataset)
+        if clock_model != clock_data:
+            allowed = tuple(
+                name for name in registered_datasets() if _is_clock_dataset(name) == clock_model
+            )
+            kind = "reads clocks" if clock_model else "classifies images"
+            raise ConfigError("dataset", self.dataset,
+                              f"model {self.model} {kind}; choose one of: {', '.join(allowed)}")
+        _integer("clock_images", self.clock_images, low=20, high=MAX_CLOCK_IMAGES)
+        _integer("image_size", self.image_size, low=IMAGE_SIZES[0], high=IMAGE_SIZES[1])
+        _integer("conv_blocks", self.conv_blocks, low=1, high=MAX_CONV_BLOCKS)
+        if self.image_size < 2 ** (self.conv_blocks + 1):
+            raise ConfigError("conv_blocks", self.conv_blocks,
+                              f"{self.image_size}-pixel images allow at most "
+                              f"{self.image_size.bit_length() - 2} blocks (each halves the size)")
+        _integer("conv_filters", self.conv_filters, low=1, high=MAX_CONV_FILTERS)
+        _integer("convs_per_block", self.convs_per_block, low=1, high=4)
+        _integer("dense_units", self.dense_units, low=1, high=4096)
+        _boolean("batch_norm", self.batch_norm)
+        _number("augment", self.augment, low=0, high=1)
+        if self.dataset == "clocks-course":
+            if not isinstance(self.data_path, str) or not self.data_path.strip():
+                raise ConfigError("data_path", self.data_path,
+                                  "clocks-course needs the folder holding images.npy and "
+                                  "labels.npy")
+        elif self.data_path is not None:
+            raise ConfigError("data_path", self.data_path,
+                              "only the clocks-course data set reads a folder; leave it empty")
+        if clock_data and self.permute:
+            raise ConfigError("permute", self.permute, "clock images are not permuted")
 
 
 def _choice(field: str, value: Any, allowed: tuple[str, ...]) -> None:

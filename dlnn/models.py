@@ -50,6 +50,7 @@ class ModelSpec:
     channels: bool  # True: expects (H, W, 1) images; False: (H, W), flattened inside
     builder: Callable[[LayerOptions], keras.Model]
     extra_monitors: tuple[str, ...] = ()  # metrics beyond loss/accuracy early stopping may watch
+    task: str = "classification"  # the dlnn.training.TASKS entry that trains it
 
 
 def _dense(options: LayerOptions, units: int) -> Any:
@@ -178,6 +179,16 @@ MODELS: dict[str, ModelSpec] = {
         ),
     )
 }
+
+
+# The clock lab's models (task "clock"); imported here so that MODELS lists every model.
+from dlnn.clocks.models import CLOCK_MODEL_ENTRIES, zoo_builder  # noqa: E402
+
+MODELS.update({
+    name: ModelSpec(name, entry.title, entry.source, True, zoo_builder(name),
+                    extra_monitors=entry.monitors, task="clock")
+    for name, entry in CLOCK_MODEL_ENTRIES.items()
+})
 
 
 def build_model(

@@ -16,6 +16,7 @@ loss ends it as failed. Both keep the history so far.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import platform
@@ -169,10 +170,16 @@ def task_for(config: RunConfig) -> Task:
     """The task that trains `config.model`."""
     from dlnn.models import MODELS
 
-    return TASKS[getattr(MODELS[config.model], "task", "classification")]
+    name = getattr(MODELS[config.model], "task", "classification")
+    if name not in TASKS and name in LAB_TASKS:
+        importlib.import_module(LAB_TASKS[name])  # the module adds itself to TASKS
+    return TASKS[name]
 
 
 TASKS: dict[str, Task] = {"classification": ClassificationTask()}
+# Tasks of the labs, by the module that registers them (they import this module, so they
+# are imported when first needed).
+LAB_TASKS: dict[str, str] = {"clock": "dlnn.clocks.task"}
 
 
 class EventLogger(keras.callbacks.Callback):
