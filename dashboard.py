@@ -14,6 +14,7 @@ PAGES = [
     st.Page("pages/home.py", title="Home", url_path="home", default=True),
     st.Page("pages/train.py", title="Train", url_path="train"),
     st.Page("pages/runs.py", title="Runs", url_path="runs"),
+    st.Page("pages/clock_lab.py", title="Clock lab", url_path="clocks"),
 ]
 
 run_app(PAGES)

@@ -86,3 +86,5 @@ def reproduce_task3(
             training.execute(run, listener=listener)
         rows[role] = headline(config.model, run)
     return rows
+# Measured here with `python -m dlnn reproduce task3` (docs/clocks.md has the details).
+MEASURED: list[dict[str, Any]] = []

@@ -4,7 +4,8 @@
 encodes the labels for the model's heads, compiles it with per-head losses and metrics, and
 adds two callbacks: `ValidationCSE`, which decodes the validation predictions after every
 epoch and puts `val_cse` (mean common-sense error, minutes) and `val_hour_accuracy` into the
-epoch's logs, so the live chart and early stopping see the number that matters; and a
+epoch's logs (with `val_minute_error`, the cyclic minute MAE in minutes), so the live chart
+and early stopping see the number that matters; and a
 learning-rate halving when `val_cse` stalls for two epochs (regression heads need small steps
 at the end to get single minutes right). The test evaluation stores predictions as (N, 2)
 [hour, minute], the time a person would read off the predicted hands.
@@ -76,7 +77,11 @@ def clock_scores(labels: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
 
 
 class ValidationCSE(keras.callbacks.Callback):
-    """Adds `val_cse` (minutes) and, when Keras has none, `val_hour_accuracy` to epoch logs.
+    """Adds validation scores of the decoded times to every epoch's logs.
+
+    `val_cse`: mean common-sense error in minutes; `val_minute_error`: cyclic minute MAE in
+    minutes (the report's "minute MAE", comparable across encodings); `val_hour_accuracy`,
+    unless Keras already logs it for an hour head.
 
     Args:
         model_name: the clock model (its encoding decodes the outputs).
@@ -96,6 +101,7 @@ class ValidationCSE(keras.callbacks.Callback):
         scores = clock_scores(self.labels, predict_times(self.model_name, self.model,
                                                          self.images))
         logs["val_cse"] = scores["cse_minutes"]
+        logs["val_minute_error"] = scores["minute_mae"]
         logs.setdefault("val_hour_accuracy", scores["hour_accuracy"])
 
 
