@@ -242,7 +242,8 @@ def clock_runs() -> list[Run]:
 
 def pick_result_run() -> Run | None:
     """The session's run, or one picked from the finished clock runs."""
-    finished = [run for run in clock_runs() if run.status == "finished"]
+    finished = sorted((run for run in clock_runs() if run.status == "finished"),
+                      key=lambda run: (run.result() or {}).get("test_cse_minutes", 360.0))
     current = current_run()
     choices = ([current] if current is not None and current.status == "finished" else [])
     choices += [run for run in finished if current is None or run.run_id != current.run_id]
