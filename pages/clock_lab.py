@@ -11,6 +11,7 @@ photo run in worker processes; this page never imports TensorFlow.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import subprocess
 import sys
@@ -40,7 +41,12 @@ from dlnn.clocks.datasets import (  # noqa: E402
     style_limits,
 )
 from dlnn.clocks.render import PRESETS, ClockStyle, render_clock, render_clocks  # noqa: E402
-from dlnn.clocks.reproduce import MEASURED, REPORTED, task3_configs  # noqa: E402
+from dlnn.clocks.reproduce import (  # noqa: E402
+    MEASURED,
+    QUICK_DATA,
+    REPORTED,
+    task3_configs,
+)
 from dlnn.config import OPTIMIZER_DEFAULT_LR, ConfigError, RunConfig  # noqa: E402
 from dlnn.models import MODELS  # noqa: E402
 from dlnn.runs import ACTIVE, Run  # noqa: E402
@@ -51,8 +57,7 @@ RUN_STATE = "clock.run_id"
 CONFIG_STATE = "clock.config"
 CLOCK_MODELS = [name for name, spec in MODELS.items() if spec.task == "clock"]
 # The class setting: small images, a few thousand clocks, a few epochs (minutes on a laptop).
-QUICK = {"clock_images": 4000, "image_size": 64, "epochs": 6, "batch_size": 32,
-         "conv_blocks": 4, "conv_filters": 16, "convs_per_block": 2, "batch_norm": True,
+QUICK = {**QUICK_DATA, "batch_size": 32, "convs_per_block": 2, "batch_norm": True,
          "initializer": "glorot_uniform", "optimizer": "adam"}
 DEFAULT_CONFIG = RunConfig(dataset="clocks-easy", model="clock-hands", **QUICK)
 SAMPLE_COUNT = 12
@@ -198,7 +203,7 @@ def use_config(config: RunConfig) -> None:
 def render_training() -> None:
     config = st.session_state[CONFIG_STATE]
     presets = st.columns(3)
-    if presets[0].button("Class setting (64 px, 4,000 clocks, 6 epochs)",
+    if presets[0].button("Class setting (64 px, 8,000 clocks, 12 epochs)",
                          icon=":material/bolt:", key="clock.quick"):
         use_config(config.replace(**QUICK))
         st.rerun()
@@ -420,19 +425,21 @@ def render_course_upload() -> None:
 
 # -- measured -------------------------------------------------------------------------------
 def render_measured() -> None:
-    st.markdown("Measured on this project's CPU machine with `python -m dlnn reproduce task3` "
-                "(see `docs/clocks.md`), beside the report's numbers.")
+    st.markdown("Measured with `python -m dlnn reproduce task3` and `bench/clock_explore.py` "
+                "(details and what is not met yet: `docs/clocks.md`), on the same generated "
+                "clocks for both models, beside the report's numbers.")
     st.dataframe(pd.DataFrame(MEASURED), hide_index=True, width="stretch")
     st.markdown("**The report and the best public result** (on the course's photographs)")
     st.dataframe(pd.DataFrame([{"source": name, **row} for name, row in REPORTED.items()]),
                  hide_index=True, width="stretch")
     rows = []
-    for quick in (False, True):
-        for role, config in task3_configs(quick).items():
+    for quick, preset in itertools.product((False, True), ("course-like", "easy")):
+        for role, config in task3_configs(quick, preset).items():
             run = components.run_store().find_finished(config)
             if run is not None:
                 result = run.result() or {}
-                rows.append({"setting": "quick" if quick else "full", "role": role,
+                rows.append({"setting": "quick" if quick else "full", "preset": preset,
+                             "role": role,
                              "model": config.model, "run": run.run_id,
                              "CSE (min)": result.get("test_cse_minutes"),
                              "hour accuracy": result.get("test_hour_accuracy"),

@@ -124,3 +124,22 @@ def test_tiny_clock_run_finishes_with_cse_everywhere(dlnn_dirs: Path) -> None:
     predictions = np.load(run.predictions_path)
     assert predictions.shape == (7, 2)
     assert predictions[:, 0].max() < 12 and predictions[:, 1].max() < 60
+
+
+class _ModelWithOptimizer:
+    def __init__(self) -> None:
+        self.optimizer = keras.optimizers.Adam(0.01)
+
+
+def test_learning_rate_halves_only_once_the_model_reads_clocks() -> None:
+    from dlnn.clocks.task import HalveLearningRate
+
+    callback = HalveLearningRate(patience=2)
+    callback.set_model(_ModelWithOptimizer())
+    rates = []
+    for cse in (180, 181, 182, 183, 30, 31, 32, 33, 34):  # a plateau at chance, then reading
+        logs = {"val_cse": cse}
+        callback.on_epoch_end(0, logs)
+        rates.append(logs["learning_rate"])
+    assert rates[:6] == pytest.approx([0.01] * 6)
+    assert rates[6:] == pytest.approx([0.005, 0.005, 0.0025])

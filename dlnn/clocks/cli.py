@@ -62,7 +62,7 @@ def register(commands: Any) -> None:
                                     formatter_class=HelpFormatter)
     reproduce.add_argument("task", choices=("task3",), help="task3: telling the time")
     reproduce.add_argument("--quick", action="store_true",
-                           help="4,000 clocks of 64 pixels, 6 epochs (a class demo)")
+                           help="8,000 clocks of 64 pixels, 12 epochs (a class demo)")
     reproduce.add_argument("--preset", choices=tuple(PRESETS), default="course-like",
                            help="clock preset of the generated data [course-like]")
     reproduce.add_argument("--retrain", action="store_true",
