@@ -241,14 +241,16 @@ def test_clocks(config_json: str) -> tuple[np.ndarray, np.ndarray]:
     return split.test_images, split.test_labels
 
 
-def clock_runs() -> list[Run]:
-    return [run for run in components.run_store().list() if run.config.model in CLOCK_MODELS]
+def finished_clock_runs() -> list[Run]:
+    """Finished clock runs, the lowest test CSE first."""
+    runs = [run for run in components.run_store().list()
+            if run.config.model in CLOCK_MODELS and run.status == "finished"]
+    return sorted(runs, key=lambda run: (run.result() or {}).get("test_cse_minutes", 360.0))
 
 
 def pick_result_run() -> Run | None:
     """The session's run, or one picked from the finished clock runs."""
-    finished = sorted((run for run in clock_runs() if run.status == "finished"),
-                      key=lambda run: (run.result() or {}).get("test_cse_minutes", 360.0))
+    finished = finished_clock_runs()
     current = current_run()
     choices = ([current] if current is not None and current.status == "finished" else [])
     choices += [run for run in finished if current is None or run.run_id != current.run_id]
@@ -372,13 +374,13 @@ def predict_photo(run: Run, data: bytes, suffix: str) -> dict:
 
 
 def render_photo() -> None:
-    finished = [run for run in clock_runs() if run.status == "finished"]
+    finished = finished_clock_runs()
     if not finished:
         st.info("Train a clock model first.", icon=":material/info:")
         return
     run = st.selectbox("Model", finished, key="clock.photo_run",
-                       format_func=lambda run: f"{run.label} · "
-                       f"{run.config.image_size} px")
+                       format_func=lambda run: f"{run.label} · {run.config.image_size} px · "
+                       f"test CSE {(run.result() or {}).get('test_cse_minutes', 0):.1f} min")
     upload = st.file_uploader("A clock photo (PNG or JPEG, any size)", type=["png", "jpg",
                                                                              "jpeg"],
                               key="clock.photo")
