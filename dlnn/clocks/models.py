@@ -1,14 +1,14 @@
 """Clock-reading CNNs: one convolutional body, several ways to encode the time.
 
-Every clock model is the same body (`conv_blocks` blocks of two 3x3 convolutions, optional
-batch norm, and pooling; then Flatten, Dropout and a Dense layer of `dense_units`) with its own
-named output heads. What differs is the encoding of the time, `ClockEncoding`: the targets
-each head learns (`encode`) and how the heads' outputs are read back as minutes on the 12-hour
-dial (`decode`). The report's model is `clock-two-head`: hour as a 12-class softmax and minute
-as linear regression of minute/60. The others avoid its two weak spots, the jump from 59 to 0
-minutes (sin/cos of the minute) and an hour that disagrees with the minute near the full hour
-(`clock-hands` reads the hour hand's angle only to pick the hour around the minute hand's
-reading).
+Every clock model is the same body (`conv_blocks` blocks of `convs_per_block` 3x3 convolutions,
+filters doubling from `first_filters` up to 128, optional batch norm, and pooling; then Flatten,
+Dropout and a Dense layer of `dense_units`) with its own named output heads. What differs is the
+encoding of the time, `ClockEncoding`: the targets each head learns (`encode`) and how the
+heads' outputs are read back as minutes on the 12-hour dial (`decode`). The report's model is
+`clock-two-head`: hour as a 12-class softmax and minute as linear regression of minute/60. The
+others avoid its two weak spots, the jump from 59 to 0 minutes (sin/cos of the minute) and an
+hour that disagrees with the minute near the full hour (`clock-hands` reads the hour hand's
+angle only to pick the hour around the minute hand's reading).
 
 Augmentation (`augment` > 0) adds Keras' random layers before the body, active in training
 only: translation, zoom and contrast scaled by the strength, and in-plane rotation of at most
