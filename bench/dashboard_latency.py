@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dlnn.files import read_jsonl  # noqa: E402
+from tests.synthetic import learnable_arrays, write_idx_files  # noqa: E402
 from tests.test_browser import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -39,7 +40,6 @@ from tests.test_browser import (  # noqa: E402
     VIEWPORT,
     free_port,
     wait_for_health,
-    write_synthetic_mnist,
 )
 
 POLL_SECONDS = 0.02
@@ -130,7 +130,7 @@ def main() -> None:
         data_dir = os.environ.get("DLNN_DATA_DIR", "")
         if not data_dir or not Path(data_dir, "mnist").is_dir():
             data_dir = str(workdir / "data")
-            write_synthetic_mnist(Path(data_dir) / "mnist", n_train=args.subset, n_test=1000)
+            write_idx_files(Path(data_dir) / "mnist", learnable_arrays(args.subset, 1000))
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         print(f"data: {data_dir}; machine: {os.cpu_count()} cores")
         baseline_script = workdir / "baseline" / "app.py"

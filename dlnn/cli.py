@@ -295,9 +295,7 @@ def command_summary(args: argparse.Namespace) -> int:
     from dlnn.models import summarize
 
     config = config_from_args(args)
-    task = training.task_for(config)
-    data = task.load_data(config)
-    summary = summarize(task.build_model(config, data))
+    summary = summarize(training.task_for(config).model_for_summary(config))
     if args.json:
         print(json.dumps(summary))
     else:

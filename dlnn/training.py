@@ -76,6 +76,10 @@ class Task(Protocol):
         """The compiled model."""
         ...
 
+    def model_for_summary(self, config: RunConfig) -> keras.Model:
+        """The same architecture without loading any data (for model summaries)."""
+        ...
+
     def callbacks(self, config: RunConfig, data: TrainingData) -> list[keras.callbacks.Callback]:
         """Extra callbacks that run before the event logger (they may add to epoch logs)."""
         ...
@@ -117,23 +121,36 @@ class ClassificationTask:
         )
 
     def build_model(self, config: RunConfig, data: TrainingData) -> keras.Model:
-        from dlnn.models import build_model
-
-        model = build_model(
-            config.model,
-            input_shape=data.x_train.shape[1:],
-            num_classes=len(data.class_names),
-            activation=config.activation,
-            initializer=config.initializer,
-            dropout=config.dropout,
-            pooling=config.pooling,
-        )
+        model = self._model(config, data.x_train.shape[1:], len(data.class_names))
         model.compile(
             optimizer=make_optimizer(config),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
         return model
+
+    def model_for_summary(self, config: RunConfig) -> keras.Model:
+        from dlnn.data import DATASETS
+        from dlnn.models import MODELS
+
+        info = DATASETS[config.dataset]
+        channels = (1,) if MODELS[config.model].channels else ()
+        return self._model(config, (*info.image_shape, *channels), info.num_classes)
+
+    @staticmethod
+    def _model(config: RunConfig, input_shape: tuple[int, ...], num_classes: int
+               ) -> keras.Model:
+        from dlnn.models import build_model
+
+        return build_model(
+            config.model,
+            input_shape=input_shape,
+            num_classes=num_classes,
+            activation=config.activation,
+            initializer=config.initializer,
+            dropout=config.dropout,
+            pooling=config.pooling,
+        )
 
     def callbacks(self, config: RunConfig, data: TrainingData) -> list[keras.callbacks.Callback]:
         return []

@@ -75,3 +75,16 @@ def test_train_prints_progress_and_test_accuracy(learnable_data_dir: Path, capsy
 def test_runs_show_and_delete_unknown_id(dlnn_dirs: Path) -> None:
     done = _cli("runs", "show", "nope")
     assert done.returncode != 0 and "no run 'nope'" in done.stderr
+
+
+def test_summary_builds_the_model_without_loading_data(dlnn_dirs: Path, capsys) -> None:
+    # No data set anywhere (dlnn_dirs unsets DLNN_DATA_DIR): a summary must not need one.
+    assert main(["summary", "--json", "--model", "cnn-keras"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    # conv 3x3x28 (280) + dense 13*13*28 -> 128 (605,824) + dense 128 -> 10 (1,290)
+    assert summary["parameters"] == 607_394
+    assert main(["summary", "--json", "--dataset", "clocks-course-like", "--model",
+                 "clock-two-head", "--image-size", "64", "--conv-blocks", "3"]) == 0
+    layers = json.loads(capsys.readouterr().out)["layers"]
+    assert layers[0]["output_shape"].startswith("(None, 64, 64")
+    assert not (dlnn_dirs / "clocks").exists()  # no clock images were generated

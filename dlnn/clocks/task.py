@@ -180,8 +180,11 @@ class ClockTask:
         )
 
     def build_model(self, config: RunConfig, data: ClockData) -> keras.Model:
-        model = build_clock_model(config.model, clock_options(config))
+        model = self.model_for_summary(config)
         return compile_clock_model(model, config.model, make_optimizer(config))
+
+    def model_for_summary(self, config: RunConfig) -> keras.Model:
+        return build_clock_model(config.model, clock_options(config))
 
     def callbacks(self, config: RunConfig, data: ClockData) -> list[keras.callbacks.Callback]:
         if data.validation is None:
