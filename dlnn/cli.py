@@ -142,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="(internal) train queued runs")
     worker.add_argument("--store", required=True, help="run store folder")
-    worker.add_argument("run_ids", nargs="+")
+    worker.add_argument("--standby", action="store_true",
+                        help="load TensorFlow, then wait for runs to be handed over")
+    worker.add_argument("run_ids", nargs="*")
     worker.set_defaults(handler=command_worker)
     for register in extra_commands():
         register(commands)
@@ -312,4 +314,11 @@ def command_worker(args: argparse.Namespace) -> int:
 
     from dlnn.runner import work
 
-    return work(RunStore(Path(args.store)), args.run_ids)
+    store = RunStore(Path(args.store))
+    if not args.standby:
+        return work(store, args.run_ids)
+    from dlnn import standby, training  # noqa: F401  (importing TensorFlow is the point)
+    from dlnn.runner import keep_worker_ready
+
+    return standby.serve(store, lambda run_ids: work(store, run_ids),
+                         successor=lambda: keep_worker_ready(store))

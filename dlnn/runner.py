@@ -21,9 +21,10 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from dlnn import files, paths
+from dlnn import files, paths, standby
 from dlnn.config import RunConfig
 from dlnn.runs import Run, RunStore
 
@@ -62,19 +63,41 @@ def start_queue(
 
 
 def _spawn_worker(store: RunStore, runs: list[Run]) -> None:
-    _reap()
-    command = [sys.executable, "-m", "dlnn", "worker", "--store", str(store.root)]
-    command += [run.run_id for run in runs]
-    log = open(runs[0].path / "worker.log", "ab")
-    process = subprocess.Popen(
-        command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    log.close()
-    _workers.append(process)
+    run_ids = [run.run_id for run in runs]
+    warm = standby.claim(store) if standby.enabled() else None
+    pid = warm or _popen([*_worker_command(store), *run_ids], runs[0].path / "worker.log")
     for run in runs:
         # The worker rewrites this with its own pid when it starts each run.
-        run.set_status("queued", pid=process.pid)
+        run.set_status("queued", pid=pid)
+    if warm is not None:
+        standby.hand_over(store, warm, run_ids)
+
+
+def keep_worker_ready(store: RunStore | None = None) -> None:
+    """Keep one idle worker with TensorFlow loaded, so the next run starts at once.
+
+    The dashboard calls this on its training pages; `DLNN_STANDBY_WORKER=0` turns it off.
+    """
+    store = store or RunStore()
+    if standby.enabled() and not standby.present(store):
+        standby.folder(store).mkdir(parents=True, exist_ok=True)
+        pid = _popen([*_worker_command(store), "--standby"], standby.folder(store) / "worker.log")
+        standby.starting(store, pid)
+
+
+def _worker_command(store: RunStore) -> list[str]:
+    return [sys.executable, "-m", "dlnn", "worker", "--store", str(store.root)]
+
+
+def _popen(command: list[str], log_path: Path) -> int:
+    _reap()
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        )
+    _workers.append(process)
+    return process.pid
 
 
 def stop_run(run: Run) -> None:

@@ -452,6 +452,7 @@ def render_measured() -> None:
 
 
 def main() -> None:
+    runner.keep_worker_ready()  # a warm worker makes Start begin training at once
     load_state()
     st.title("Clock lab")
     st.caption("Task 3: read the time from an analog clock. The number that matters is the "

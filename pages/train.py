@@ -187,6 +187,7 @@ def render_idle(config: RunConfig, error: ConfigError | None, shown: Run | None)
 
 
 def main() -> None:
+    runner.keep_worker_ready()  # a warm worker makes Start begin training at once
     load_from_url()
     seed_widgets(st.session_state[CONFIG_STATE])
     values = render_controls()

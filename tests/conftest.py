@@ -74,3 +74,10 @@ def learnable_data_dir(dlnn_dirs: Path, tmp_path: Path, monkeypatch: pytest.Monk
         write_idx_files(root / info.folder, learnable_arrays(400, 100, seed))
     monkeypatch.setenv("DLNN_DATA_DIR", str(root))
     return root
+
+
+@pytest.fixture(autouse=True)
+def no_standby_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No warm standby workers in tests (each would import TensorFlow and idle for minutes);
+    tests/test_standby.py turns them on where it tests them."""
+    monkeypatch.setenv("DLNN_STANDBY_WORKER", "0")

@@ -1,0 +1,126 @@
+"""A warm worker: a process that has imported TensorFlow and waits for the next run.
+
+Starting a worker costs seconds (importing TensorFlow), which a user pressing Start feels. The
+dashboard keeps one standby worker per run store; the runner hands a new run to it instead of
+starting a process. The handshake goes through files in `<store>/.standby/`, so it works
+across the dashboard's sessions and processes:
+
+    <pid>.starting the standby is importing TensorFlow
+    <pid>.ready    the standby is idle and can be claimed
+    <pid>.claimed  a runner renamed `ready` to this (renames are atomic: one claimer wins)
+    <pid>.job      the run ids the runner hands over
+    <pid>.busy     the standby trains them; then it starts its successor and exits
+
+Only one standby exists per store at a time (ready, starting or busy).
+A standby that nobody claims for `idle_seconds` renames its `ready` file away and exits, so an
+idle dashboard does not hold TensorFlow's memory forever. Each standby trains one job only:
+every run still gets a fresh process.
+
+This module does not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from dlnn import files
+from dlnn.runs import RunStore, pid_alive
+
+IDLE_SECONDS = 900.0  # an unclaimed standby exits after this long
+CLAIM_WAIT_SECONDS = 10.0  # a claimed standby waits this long for its job, then exits
+POLL_SECONDS = 0.05
+
+
+def folder(store: RunStore) -> Path:
+    return store.root / ".standby"
+
+
+def enabled() -> bool:
+    """False when `DLNN_STANDBY_WORKER=0` (the tests turn it off)."""
+    return os.environ.get("DLNN_STANDBY_WORKER", "1") != "0"
+
+
+def present(store: RunStore) -> bool:
+    """True when a live standby is ready, starting or busy; dead workers' files are removed."""
+    base = folder(store)
+    for marker in [*base.glob("*.ready"), *base.glob("*.starting"), *base.glob("*.busy")]:
+        if pid_alive(int(marker.stem)):
+            return True
+        marker.unlink(missing_ok=True)
+    return False
+
+
+def starting(store: RunStore, pid: int) -> None:
+    """Note that standby `pid` is importing TensorFlow (so nobody starts a second one)."""
+    (folder(store) / f"{pid}.starting").touch()
+
+
+def claim(store: RunStore) -> int | None:
+    """Take a ready standby for this caller; returns its pid, or None when there is none."""
+    for ready in sorted(folder(store).glob("*.ready")):
+        claimed = ready.with_suffix(".claimed")
+        try:
+            os.rename(ready, claimed)
+        except FileNotFoundError:
+            continue  # another caller was faster, or it just expired
+        pid = int(ready.stem)
+        if pid_alive(pid):
+            return pid
+        claimed.unlink(missing_ok=True)
+    return None
+
+
+def hand_over(store: RunStore, pid: int, run_ids: Sequence[str]) -> None:
+    """Give the claimed standby `pid` its runs (call after their status names the pid)."""
+    files.write_json(folder(store) / f"{pid}.job", list(run_ids))
+
+
+def serve(
+    store: RunStore,
+    work: Callable[[list[str]], int],
+    idle_seconds: float = IDLE_SECONDS,
+    successor: Callable[[], None] | None = None,
+) -> int:
+    """The standby's loop: announce readiness, wait for a job, train it, exit.
+
+    While it trains, `<pid>.busy` tells the dashboard not to start another standby (that would
+    import TensorFlow on the cores the run needs); when the job is done, `successor()` starts
+    the next standby.
+    """
+    base = folder(store)
+    base.mkdir(parents=True, exist_ok=True)
+    pid = os.getpid()
+    ready, claimed, job = (base / f"{pid}.{kind}" for kind in ("ready", "claimed", "job"))
+    ready.touch()
+    (base / f"{pid}.starting").unlink(missing_ok=True)
+    idle_until = time.monotonic() + idle_seconds
+    claimed_at: float | None = None
+    while True:
+        if job.exists():
+            run_ids = files.read_json(job)
+            job.unlink()
+            busy = base / f"{pid}.busy"
+            os.replace(claimed, busy)
+            try:
+                return work(run_ids)
+            finally:
+                busy.unlink(missing_ok=True)
+                if successor is not None:
+                    successor()
+        now = time.monotonic()
+        if claimed.exists():
+            claimed_at = claimed_at or now
+            if now - claimed_at > CLAIM_WAIT_SECONDS:  # the claimer died before handing over
+                claimed.unlink(missing_ok=True)
+                return 0
+        elif now > idle_until:
+            try:
+                os.rename(ready, base / f"{pid}.expired")
+            except FileNotFoundError:
+                continue  # claimed this very moment: wait for the job
+            (base / f"{pid}.expired").unlink(missing_ok=True)
+            return 0
+        time.sleep(POLL_SECONDS)
