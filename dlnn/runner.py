@@ -4,7 +4,8 @@ TensorFlow is not thread-safe, keeps per-thread global state and can crash or le
 its own process keeps the dashboard alive whatever happens to it, and lets two runs go at
 once. The worker (`python -m dlnn worker RUN_ID ...`) writes everything into the run store;
 callers only read the store. A queue of runs goes to one worker, which trains them in turn
-and pays TensorFlow's import once.
+and pays TensorFlow's import once; the dashboard also keeps a warm standby worker
+(`dlnn.standby`) so that a run starts without waiting for that import.
 
 This module does not import TensorFlow.
 
