@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--store", required=True, help="run store folder")
     worker.add_argument("--standby", action="store_true",
                         help="load TensorFlow, then wait for runs to be handed over")
+    worker.add_argument("--owner", type=int, help="a standby exits when idle and this pid ends")
     worker.add_argument("run_ids", nargs="*")
     worker.set_defaults(handler=command_worker)
     for register in extra_commands():
@@ -321,4 +322,5 @@ def command_worker(args: argparse.Namespace) -> int:
     from dlnn.runner import keep_worker_ready
 
     return standby.serve(store, lambda run_ids: work(store, run_ids),
-                         successor=lambda: keep_worker_ready(store))
+                         successor=lambda: keep_worker_ready(store, owner=args.owner),
+                         owner=args.owner)

@@ -74,15 +74,17 @@ def _spawn_worker(store: RunStore, runs: list[Run]) -> None:
         standby.hand_over(store, warm, run_ids)
 
 
-def keep_worker_ready(store: RunStore | None = None) -> None:
+def keep_worker_ready(store: RunStore | None = None, owner: int | None = None) -> None:
     """Keep one idle worker with TensorFlow loaded, so the next run starts at once.
 
     The dashboard calls this on its training pages; `DLNN_STANDBY_WORKER=0` turns it off.
+    The standby exits when idle and the `owner` process (default: the caller) has ended.
     """
     store = store or RunStore()
     if standby.enabled() and not standby.present(store):
         standby.folder(store).mkdir(parents=True, exist_ok=True)
-        pid = _popen([*_worker_command(store), "--standby"], standby.folder(store) / "worker.log")
+        command = [*_worker_command(store), "--standby", "--owner", str(owner or os.getpid())]
+        pid = _popen(command, standby.folder(store) / "worker.log")
         standby.starting(store, pid)
 
 

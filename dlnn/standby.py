@@ -11,9 +11,9 @@ across the dashboard's sessions and processes:
     <pid>.job      the run ids the runner hands over
     <pid>.busy     the standby trains them; then it starts its successor and exits
 
-Only one standby exists per store at a time (ready, starting or busy).
-A standby that nobody claims for `idle_seconds` renames its `ready` file away and exits, so an
-idle dashboard does not hold TensorFlow's memory forever. Each standby trains one job only:
+Only one standby exists per store at a time (ready, starting or busy). A standby that nobody
+claims for `idle_seconds`, or whose dashboard process has ended, renames its `ready` file away
+and exits, so it does not hold TensorFlow's memory forever. Each standby trains one job only:
 every run still gets a fresh process.
 
 This module does not import TensorFlow.
@@ -83,12 +83,14 @@ def serve(
     work: Callable[[list[str]], int],
     idle_seconds: float = IDLE_SECONDS,
     successor: Callable[[], None] | None = None,
+    owner: int | None = None,
 ) -> int:
     """The standby's loop: announce readiness, wait for a job, train it, exit.
 
     While it trains, `<pid>.busy` tells the dashboard not to start another standby (that would
     import TensorFlow on the cores the run needs); when the job is done, `successor()` starts
-    the next standby.
+    the next standby. An idle standby also exits when its `owner` process (the dashboard
+    server that asked for it) is gone.
     """
     base = folder(store)
     base.mkdir(parents=True, exist_ok=True)
@@ -116,7 +118,7 @@ def serve(
             if now - claimed_at > CLAIM_WAIT_SECONDS:  # the claimer died before handing over
                 claimed.unlink(missing_ok=True)
                 return 0
-        elif now > idle_until:
+        elif now > idle_until or (owner is not None and not pid_alive(owner)):
             try:
                 os.rename(ready, base / f"{pid}.expired")
             except FileNotFoundError:

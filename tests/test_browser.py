@@ -34,7 +34,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 VIEWPORT = {"width": 1400, "height": 1000}
-NAV_TITLES = ["Home", "Train", "Runs"]
+# The navigation dashboard.py declares, in order (one `st.Page(..., title="...")` per page).
+NAV_TITLES = re.findall(r'st\.Page\([^)]*title="([^"]+)"', (ROOT / "dashboard.py").read_text())
 # Enough work for the loss chart to be redrawn several times on two cores.
 TINY_RUN = "model=cnn-keras&subset=3000&batch_size=32&epochs=4"
 LONG_RUN = "model=cnn-keras&subset=3000&batch_size=32&epochs=200"
@@ -130,6 +131,7 @@ def test_deep_link_train_watch_live_curves_and_stop(server, page):
     page.goto(f"{server}/train?{TINY_RUN}")
     page.get_by_role("heading", name="Train", exact=True).wait_for()
     titles = nav_titles(page)
+    assert NAV_TITLES[:3] == ["Home", "Train", "Runs"]  # the regex read dashboard.py
     assert [title.split("\n")[-1] for title in titles] == NAV_TITLES, titles
     # The link set the model: its summary (built by a worker) names it.
     page.get_by_text("Model cnn-keras:").wait_for(timeout=60_000)

@@ -69,6 +69,14 @@ def test_unclaimed_standby_expires(dlnn_dirs: Path) -> None:
     assert list(standby.folder(store).iterdir()) == []
 
 
+def test_idle_standby_ends_with_its_owner(dlnn_dirs: Path) -> None:
+    store = RunStore()
+    started = time.monotonic()
+    assert standby.serve(store, lambda ids: pytest.fail("no job"), owner=_dead_pid()) == 0
+    assert time.monotonic() - started < 2
+    assert list(standby.folder(store).iterdir()) == []
+
+
 def test_dashboard_standby_takes_the_next_run(learnable_data_dir: Path, monkeypatch) -> None:
     monkeypatch.setenv("DLNN_STANDBY_WORKER", "1")
     store = RunStore()
