@@ -137,7 +137,7 @@ def test_deep_link_train_watch_live_curves_and_stop(server, page):
     page.get_by_text("Model cnn-keras:").wait_for(timeout=60_000)
 
     page.get_by_role("button", name="Start training").click()
-    page.locator(".st-key-live_loss .js-plotly-plot").wait_for()
+    page.locator(".st-key-live_loss .js-plotly-plot").first.wait_for()
     seen: list[int] = []
     deadline = time.monotonic() + 120
     while not page.get_by_text("Test accuracy", exact=True).count():
