@@ -40,7 +40,7 @@ def _perfect_outputs(encoding_name: str) -> dict[str, np.ndarray]:
     encoding = ENCODINGS[encoding_name]
     outputs = {}
     for head, target in zip(encoding.heads, encoding.encode(LABELS).values(), strict=True):
-        if head.activation == "softmax":
+        if head.activation == "softmax" and np.ndim(target) == 1:  # class indices
             outputs[head.name] = np.eye(head.units)[np.asarray(target).reshape(-1)]
         else:
             outputs[head.name] = np.asarray(target, dtype=np.float64).reshape(len(LABELS), -1)

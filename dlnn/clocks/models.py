@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dlnn.clocks.dial import DIAL_BINS, build_dial_network, decode_dial, encode_dial
 from dlnn.clocks.metrics import (
     MINUTES_PER_DIAL,
     MINUTES_PER_HOUR,
@@ -176,6 +177,13 @@ ENCODINGS: dict[str, ClockEncoding] = {
         _hands_decode,
     ),
     **{f"bins-{n}": _bins_encoding(n) for n in (24, 72, 720)},
+    # dlnn's dial reader (dlnn.clocks.dial): three angle distributions read off an unrolled dial.
+    "dial": ClockEncoding(
+        tuple(Head(name, DIAL_BINS, "softmax", "categorical_crossentropy", ())
+              for name in ("hour_hand", "minute_hand", "hand_gap")),
+        encode_dial,
+        decode_dial,
+    ),
 }
 
 
@@ -246,6 +254,8 @@ def build_clock_network(
 
 def build_clock_model(name: str, options: ClockOptions) -> keras.Model:
     """Clock model `name` (a key of CLOCK_MODEL_ENTRIES), uncompiled."""
+    if CLOCK_MODEL_ENCODINGS[name] == "dial":
+        return build_dial_network(name, options)
     return build_clock_network(name, encoding_of(name), options)
 
 
@@ -299,6 +309,8 @@ CLOCK_MODEL_ENTRIES: dict[str, ClockModelEntry] = {
     "clock-hands": ClockModelEntry("hands",
                                    "Clock: hour-hand angle + minute (sin, cos), combined",
                                    "dlnn: the hour hand picks the hour around the minute hand"),
+    "clock-dial": ClockModelEntry("dial", "Clock: dial reader (unrolled dial, hands from the 12)",
+                                  "dlnn: rotation-equivariant polar network"),
     **{f"clock-bins-{n}": ClockModelEntry(f"bins-{n}", f"Clock: {n} time classes",
                                           "classification into equal arcs of the dial")
        for n in (24, 72, 720)},

@@ -26,6 +26,7 @@ import keras
 import numpy as np
 
 from dlnn.clocks.datasets import clock_split, model_input, resize_images
+from dlnn.clocks.dial import register_layers
 from dlnn.clocks.metrics import (
     common_sense_error,
     cyclic_minute_mae,
@@ -230,3 +231,4 @@ def read_times(run: Run, images: np.ndarray) -> np.ndarray:
 
 
 TASKS["clock"] = ClockTask()
+register_layers()  # so that stored dial readers load in any process that imports the task
