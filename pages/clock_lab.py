@@ -383,7 +383,10 @@ def render_photo() -> None:
                        f"test CSE {(run.result() or {}).get('test_cse_minutes', 0):.1f} min")
     upload = st.file_uploader("A clock photo (PNG or JPEG, any size)", type=["png", "jpg",
                                                                              "jpeg"],
-                              key="clock.photo")
+                              key="clock.photo",
+                              help="Crop it so that the clock fills the picture, centred: the "
+                                   "models learnt from such pictures, and the dial reader "
+                                   "unrolls the picture around its centre.")
     if upload is None:
         return
     from PIL import Image

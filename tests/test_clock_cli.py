@@ -87,4 +87,5 @@ def test_reproduce_compares_both_models_on_the_same_data(quick: bool) -> None:
     assert baseline.model == "clock-two-head" and not baseline.batch_norm
     assert (baseline.optimizer, baseline.initializer, baseline.batch_size) == (
         "adam", "random_uniform", 32)
-    assert best.dataset == "clocks-course-like"
+    assert best.dataset == "clocks-course-like" and best.model == "clock-dial"
+    assert task3_configs(quick, "easy")["best"].model == "clock-hands"  # upright clocks

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlnn.clocks.dial import DIAL_BINS, decode_dial, encode_dial, read_angle, register_layers
+from dlnn.clocks.dial import (
+    DIAL_BINS,
+    average_outputs,
+    decode_dial,
+    dial_views,
+    encode_dial,
+    read_angle,
+    register_layers,
+)
 from dlnn.clocks.metrics import minutes_to_time
 from dlnn.clocks.models import ClockOptions, build_clock_model, compile_clock_model
 from dlnn.clocks.render import ClockStyle, render_clocks
@@ -123,3 +131,13 @@ def test_dial_model_learns_the_hands_gap_on_easy_clocks(tmp_path) -> None:
     again = keras.saving.load_model(path)
     assert np.allclose(_numpy(again(x[:4])["hand_gap"]), _numpy(model(x[:4])["hand_gap"]),
                        atol=1e-5)
+
+
+def test_dial_views_are_the_eight_turns_and_mirror_images() -> None:
+    image = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
+    views = dial_views(image)
+    assert len(views) == 8 and all(view.shape == image.shape for view in views)
+    assert len({view.tobytes() for view in views}) == 8  # an asymmetric picture: all differ
+    assert np.array_equal(views[0], image) and np.array_equal(views[4], image[:, :, ::-1])
+    averaged = average_outputs([{"minute_hand": np.eye(2)[[0]]}, {"minute_hand": np.eye(2)[[1]]}])
+    assert np.array_equal(averaged["minute_hand"], [[0.5, 0.5]])

@@ -99,6 +99,24 @@ def decode_dial(outputs: Any) -> np.ndarray:
     return combine_hands(read_angle(outputs["hour_hand"]) * 2.0, minute)
 
 
+def dial_views(images: np.ndarray) -> list[np.ndarray]:
+    """The 8 quarter turns and mirror images of (N, H, W, C) images: each shows the same time.
+
+    The dial reader's answers on them differ only by what its sampling grid and its learnt
+    mirror detector make of each; averaging its distributions over them (`average_outputs`)
+    is test-time augmentation that needs no new pixels.
+    """
+    images = np.asarray(images)
+    return [np.rot90(picture, turns, axes=(1, 2))
+            for picture in (images, images[:, :, ::-1]) for turns in range(4)]
+
+
+def average_outputs(outputs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Head by head mean of several `predict` answers (dicts of distributions)."""
+    return {name: np.mean([np.asarray(output[name]) for output in outputs], axis=0)
+            for name in outputs[0]}
+
+
 # -- layers -----------------------------------------------------------------------------------
 def _register(cls: type) -> type:
     import keras

@@ -3,8 +3,10 @@
 `task3_configs` gives the two configurations (same data set, image size, set size and seed, so
 the same images); `reproduce_task3` trains whichever of them has no finished run in the store
 and returns their headline numbers. The full setting is the issue's target (course-like,
-18,000 images, 80/10/10, at 96 pixels); on the easy preset a smaller network at 64 pixels does;
-`quick` is a class-sized version that finishes in minutes on a laptop CPU.
+18,000 images, 80/10/10, at 96 pixels). Our model is the dial reader (`clock-dial`) where the
+preset turns clocks round, and `clock-hands` where clocks stay upright (on the easy preset a
+smaller one at 64 pixels); `quick` is a class-sized version that finishes in minutes on a
+laptop CPU.
 
 Example:
     >>> rows = reproduce_task3(quick=True)
@@ -17,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from dlnn.clocks.render import resolve_style
 from dlnn.config import RunConfig
 from dlnn.runs import Run, RunStore
 
@@ -37,7 +40,16 @@ OUR_BEST = RunConfig(
     conv_blocks=3, conv_filters=16, convs_per_block=1, dense_units=512, batch_norm=True,
     augment=1.0,
 )
-# Upright clocks (the easy preset) are read by a network a quarter of the cost, at 64 pixels.
+# Upright or slightly turned clocks (easy, medium): the hands' angles against the image's "up"
+# are the time, so a plain CNN reading both hands' angles does; on easy clocks a network a
+# quarter of this cost, at 64 pixels (EASY_CHANGES). The dial reader has to find the 12 even
+# there (it cannot see which way is up), which costs it epochs that upright clocks do not need.
+UPRIGHT_BEST = RunConfig(
+    dataset="clocks-easy", model="clock-hands", optimizer="adam",
+    initializer="glorot_uniform", batch_size=64, epochs=30,
+    conv_blocks=5, conv_filters=32, convs_per_block=2, dense_units=256, batch_norm=True,
+)
+TURNED = 90.0  # presets that turn clocks by more than this many degrees get the dial reader
 EASY_CHANGES = {"image_size": 64, "epochs": 12, "conv_blocks": 4, "conv_filters": 16}
 FULL_DATA = {"clock_images": 18000, "image_size": 96}
 # The class setting: a few minutes on a laptop CPU (easy clocks click after ~600 batches).
@@ -56,9 +68,10 @@ def task3_configs(quick: bool = False, preset: str = "course-like") -> dict[str,
     """The baseline and our best configuration, on the same generated data."""
     data = {**FULL_DATA, **(EASY_CHANGES if preset == "easy" else {}),
             **(QUICK_DATA if quick else {}), "dataset": f"clocks-{preset}"}
+    best = OUR_BEST if resolve_style(preset).rotation_degrees > TURNED else UPRIGHT_BEST
     return {
         "baseline": REPORT_BASELINE.replace(**data).validate(),
-        "best": OUR_BEST.replace(**data).validate(),
+        "best": best.replace(**data).validate(),
     }
 
 

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 
 from dlnn.clocks.datasets import clock_split, model_input, resize_images
-from dlnn.clocks.dial import register_layers
+from dlnn.clocks.dial import average_outputs, dial_views, register_layers
 from dlnn.clocks.metrics import (
     common_sense_error,
     cyclic_minute_mae,
@@ -35,6 +35,7 @@ from dlnn.clocks.metrics import (
     minutes_to_time,
 )
 from dlnn.clocks.models import (
+    CLOCK_MODEL_ENCODINGS,
     ClockOptions,
     build_clock_model,
     compile_clock_model,
@@ -54,9 +55,19 @@ MIN_LEARNING_RATE = 1e-5
 READING_CSE = 60.0
 
 
-def predict_times(model_name: str, model: keras.Model, images: np.ndarray) -> np.ndarray:
-    """(N, 2) int [hour, minute] read by `model` from model-ready images (N, H, W, 1)."""
-    outputs = model.predict(images, batch_size=PREDICT_BATCH, verbose=0)
+def predict_times(model_name: str, model: keras.Model, images: np.ndarray,
+                  views: bool = True) -> np.ndarray:
+    """(N, 2) int [hour, minute] read by `model` from model-ready images (N, H, W, 1).
+
+    With `views`, the dial reader (`clock-dial`) answers for the average of its readings of
+    the 8 quarter turns and mirror images of each picture (`dial_views`); other models, and
+    the per-epoch validation, read each picture once.
+    """
+    if views and CLOCK_MODEL_ENCODINGS[model_name] == "dial":
+        outputs = average_outputs([model.predict(view, batch_size=PREDICT_BATCH, verbose=0)
+                                   for view in dial_views(images)])
+    else:
+        outputs = model.predict(images, batch_size=PREDICT_BATCH, verbose=0)
     hour, minute = minutes_to_time(decode_outputs(model_name, outputs))
     return np.stack([hour, minute], axis=1).astype(np.int16)
 
@@ -103,7 +114,7 @@ class ValidationCSE(keras.callbacks.Callback):
         if logs is None or len(self.images) == 0:
             return
         scores = clock_scores(self.labels, predict_times(self.model_name, self.model,
-                                                         self.images))
+                                                         self.images, views=False))
         logs["val_cse"] = scores["cse_minutes"]
         logs["val_minute_error"] = scores["minute_mae"]
         logs.setdefault("val_hour_accuracy", scores["hour_accuracy"])
