@@ -141,3 +141,21 @@ def test_dial_views_are_the_eight_turns_and_mirror_images() -> None:
     assert np.array_equal(views[0], image) and np.array_equal(views[4], image[:, :, ::-1])
     averaged = average_outputs([{"minute_hand": np.eye(2)[[0]]}, {"minute_hand": np.eye(2)[[1]]}])
     assert np.array_equal(averaged["minute_hand"], [[0.5, 0.5]])
+
+
+def test_dial_reader_is_equivariant_to_quarter_turns() -> None:
+    # a quarter turn of the picture shifts every map by a quarter of the dial, and the readout
+    # measures angles between maps, so the outputs do not change at all
+    keras.utils.set_random_seed(3)
+    options = ClockOptions((48, 48, 1), conv_blocks=2, first_filters=4, dense_units=32)
+    model = build_clock_model("clock-dial", options)
+    maps = keras.Model(model.inputs, model.get_layer("maps").output)
+    image = render_clocks(np.array([4]), np.array([20]), ClockStyle(size=48), seed=0)
+    x = (image.astype(np.float32) / 255.0)[..., None]
+    turned = np.rot90(x, -1, axes=(1, 2)).copy()  # a quarter turn clockwise
+    upright_maps, turned_maps = maps.predict(x, verbose=0), maps.predict(turned, verbose=0)
+    assert upright_maps.std() > 1e-3  # maps that vary along the dial
+    assert np.abs(np.roll(upright_maps, DIAL_BINS // 4, axis=1) - turned_maps).max() < 1e-4
+    upright, again = model.predict(x, verbose=0), model.predict(turned, verbose=0)
+    for name in ("hour_hand", "minute_hand", "hand_gap"):
+        assert np.abs(upright[name] - again[name]).max() < 1e-6

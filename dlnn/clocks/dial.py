@@ -316,7 +316,8 @@ def build_dial_network(name: str, options: ClockOptions) -> keras.Model:
         for _ in range(options.convs_per_block):
             x = _conv(x, filters, options)
         x = layers.MaxPooling2D((2, 2) if block == 0 else (2, 1))(x)
-    x = layers.Reshape((DIAL_BINS, -1))(x)  # fold the remaining radii into the channels
+    # (B, radii, angles, C) -> (B, angles, radii * C): the remaining radii become channels
+    x = layers.Reshape((DIAL_BINS, -1))(layers.Permute((2, 1, 3))(x))
     width = max(options.dense_units // 4, 32)
     for dilation in (1, 2, 4):
         x = _conv(x, width, options, kernel=5, dilation=dilation)
