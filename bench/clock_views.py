@@ -2,7 +2,7 @@
 
 Not a test: loads a finished clock run from the store, reads its own test split (the same
 seeded 80/10/10 split it was trained on) once per picture and, for the dial reader, averaged
-over the 8 quarter turns and mirror images (`dlnn.clocks.dial.dial_views`), and prints the
+over each picture and its mirror image (`dlnn.clocks.dial.dial_views`), and prints the
 scores of both as JSON, with the seconds each reading took on this machine.
 
     python bench/clock_views.py RUN_ID
@@ -35,7 +35,7 @@ def main(run_id: str) -> None:
         seconds = time.perf_counter() - start
         scores = clock_scores(split.test_labels, predicted)
         scores.pop("cse_distribution")
-        print(json.dumps({"run_id": run_id, "views": 8 if views else 1,
+        print(json.dumps({"run_id": run_id, "views": 2 if views else 1,
                           "test_images": len(images), "seconds": round(seconds, 1),
                           **{key: round(value, 4) for key, value in scores.items()}}))
 

@@ -133,12 +133,11 @@ def test_dial_model_learns_the_hands_gap_on_easy_clocks(tmp_path) -> None:
                        atol=1e-5)
 
 
-def test_dial_views_are_the_eight_turns_and_mirror_images() -> None:
+def test_dial_views_are_the_picture_and_its_mirror_image() -> None:
     image = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
     views = dial_views(image)
-    assert len(views) == 8 and all(view.shape == image.shape for view in views)
-    assert len({view.tobytes() for view in views}) == 8  # an asymmetric picture: all differ
-    assert np.array_equal(views[0], image) and np.array_equal(views[4], image[:, :, ::-1])
+    assert len(views) == 2 and np.array_equal(views[0], image)
+    assert np.array_equal(views[1], image[:, :, ::-1])
     averaged = average_outputs([{"minute_hand": np.eye(2)[[0]]}, {"minute_hand": np.eye(2)[[1]]}])
     assert np.array_equal(averaged["minute_hand"], [[0.5, 0.5]])
 

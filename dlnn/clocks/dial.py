@@ -100,15 +100,15 @@ def decode_dial(outputs: Any) -> np.ndarray:
 
 
 def dial_views(images: np.ndarray) -> list[np.ndarray]:
-    """The 8 quarter turns and mirror images of (N, H, W, C) images: each shows the same time.
+    """(N, H, W, C) images and their mirror images: both show the same time.
 
-    The dial reader's answers on them differ only by what its sampling grid and its learnt
-    mirror detector make of each; averaging its distributions over them (`average_outputs`)
-    is test-time augmentation that needs no new pixels.
+    The dial reader is equivariant to turns (a turned picture gives the same answer), but not
+    to mirroring: its mirror detector and the maps it draws differ on a mirror image. Averaging
+    its distributions over both (`average_outputs`) is test-time augmentation that needs no
+    new pixels.
     """
     images = np.asarray(images)
-    return [np.rot90(picture, turns, axes=(1, 2))
-            for picture in (images, images[:, :, ::-1]) for turns in range(4)]
+    return [images, images[:, :, ::-1]]
 
 
 def average_outputs(outputs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

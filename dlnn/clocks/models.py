@@ -10,6 +10,10 @@ others avoid its two weak spots, the jump from 59 to 0 minutes (sin/cos of the m
 hour that disagrees with the minute near the full hour (`clock-hands` reads the hour hand's
 angle only to pick the hour around the minute hand's reading).
 
+`clock-dial` has its own network (`dlnn.clocks.dial`): it unrolls the picture around its centre
+and convolves round the dial, so a turned clock needs no new learning; it is the one that reads
+turned and mirrored clocks (the `course-like` preset).
+
 Augmentation (`augment` > 0) adds Keras' random layers before the body, active in training
 only: translation, zoom and contrast scaled by the strength, and in-plane rotation of at most
 `augment * MAX_AUGMENT_ROTATION` degrees. Rotation keeps the true time (hands and numerals

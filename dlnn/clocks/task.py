@@ -60,8 +60,8 @@ def predict_times(model_name: str, model: keras.Model, images: np.ndarray,
     """(N, 2) int [hour, minute] read by `model` from model-ready images (N, H, W, 1).
 
     With `views`, the dial reader (`clock-dial`) answers for the average of its readings of
-    the 8 quarter turns and mirror images of each picture (`dial_views`); other models, and
-    the per-epoch validation, read each picture once.
+    each picture and its mirror image (`dial_views`); other models, and the per-epoch
+    validation, read each picture once.
     """
     if views and CLOCK_MODEL_ENCODINGS[model_name] == "dial":
         outputs = average_outputs([model.predict(view, batch_size=PREDICT_BATCH, verbose=0)
