@@ -431,7 +431,7 @@ def render_course_upload() -> None:
 # -- measured -------------------------------------------------------------------------------
 def render_measured() -> None:
     st.markdown("Measured with `python -m dlnn reproduce task3` and `bench/clock_explore.py` "
-                "(details and what is not met yet: `docs/clocks.md`), on the same generated "
+                "(details: `docs/clocks.md`), on the same generated "
                 "clocks for both models, beside the report's numbers.")
     st.dataframe(pd.DataFrame(MEASURED), hide_index=True, width="stretch")
     st.markdown("**The report and the best public result** (on the course's photographs)")

@@ -132,6 +132,6 @@ MEASURED: list[dict[str, Any]] = [
      "model": "clock-two-head (report)", "epochs": 21, "hour_accuracy": 0.084,
      "minute_mae": None, "cse_minutes": 181.0, "train_seconds": 220},
     {"data": "course-like, 18,000 clocks, 96 px", "machine": "H200, Keras on torch",
-     "model": "clock-hands (ours)", "epochs": 20, "hour_accuracy": 0.653,
+     "model": "clock-hands (session 1)", "epochs": 20, "hour_accuracy": 0.653,
      "minute_mae": None, "cse_minutes": 21.7, "train_seconds": 218},
 ]
