@@ -23,7 +23,9 @@ Gaussian bump around the true angle):
 
 The readout is differentiable end to end and has no weights: what is learnt is the three maps
 and the mirror flag. The unrolled dial assumes the clock roughly fills and is centred in the
-picture, as in the course's photographs and the generated sets.
+picture, as in the course's photographs and the generated sets. In training, `TurnAndFlip`
+turns and mirrors the unrolled dials (exact augmentations); at test time `dial_views` and
+`average_outputs` average each picture's reading with its mirror image's.
 
 Example:
     >>> targets = encode_dial(np.array([[3, 0]]))
