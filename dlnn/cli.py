@@ -17,55 +17,16 @@ import json
 import signal
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
-from dataclasses import fields
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from dlnn.config import (
-    ACTIVATIONS,
-    INITIALIZERS,
-    MONITORS,
-    OPTIMIZER_DEFAULT_LR,
-    POOLINGS,
-    ConfigError,
-    RunConfig,
-    registered_datasets,
-)
-from dlnn.models import MODELS
+from dlnn import registry
+from dlnn.config import ConfigError, RunConfig
+from dlnn.fields import Field
 from dlnn.runs import RunStore
 
-# Help text per RunConfig field; allowed values are listed from the registries.
-FIELD_HELP: dict[str, str] = {
-    "dataset": "data set: {}".format(", ".join(registered_datasets())),
-    "model": "zoo model: {}".format(", ".join(MODELS)),
-    "optimizer": "optimizer: {}".format(", ".join(
-        f"{name} (default lr {lr})" for name, lr in OPTIMIZER_DEFAULT_LR.items())),
-    "learning_rate": "learning rate > 0 (default: the optimizer's default above)",
-    "activation": "hidden-layer activation: {}".format(", ".join(ACTIVATIONS)),
-    "initializer": "kernel initializer of every layer: {}".format(", ".join(INITIALIZERS)),
-    "dropout": "rate of every Dropout layer, 0 <= rate < 1 (default: the model's own rates)",
-    "pooling": "CNN pooling: {}".format(", ".join(POOLINGS)),
-    "batch_size": "batch size, 1 to 65536",
-    "epochs": "epochs, 1 to 1000",
-    "validation_fraction": "share of training data held out for validation, 0 to 0.5",
-    "early_stopping": "stop when the monitored metric stops improving",
-    "monitor": "metric early stopping watches: {} (clock models also val_cse, "
-               "val_hour_accuracy)".format(", ".join(MONITORS)),
-    "patience": "epochs without improvement before early stopping",
-    "restore_best": "early stopping restores the best weights",
-    "seed": "random seed for weights, shuffling, subset and permutation (0 to 2**31-1)",
-    "permute": "apply one fixed random pixel permutation to every image (Task 2)",
-    "subset": "train on this many training images only (at least 10)",
-    "clock_images": "clocks: size of the generated set, train + validation + test (20 to 200000)",
-    "image_size": "clocks: image side in pixels, 16 to 256 (the course's photographs are 150)",
-    "data_path": "clocks-course: folder holding the course's images.npy and labels.npy",
-    "conv_blocks": "clocks: conv blocks ending in 2x2 pooling, 1 to 6 (fewer for small images)",
-    "conv_filters": "clocks: filters of the first conv block; each later block doubles, max 128",
-    "convs_per_block": "clocks: 3x3 convolutions per block, 1 to 4",
-    "dense_units": "clocks: width of the Dense layer before the output heads",
-    "batch_norm": "clocks: batch normalisation after every convolution",
-    "augment": "clocks: augmentation strength 0-1 (rotation, translation, zoom, contrast); 0 = off",
-}
+# How often `train` logs a batch (not a RunConfig field: it changes no result).
+LOG_EVERY = Field("log_every", int, 5, "a batch event every N batches", low=1, high=10_000)
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -83,33 +44,35 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """One option per RunConfig field, with its default and allowed values in --help."""
-    defaults = RunConfig()
-    for field in fields(RunConfig):
-        flag = "--" + field.name.replace("_", "-")
-        default = getattr(defaults, field.name)
-        help_text = f"{FIELD_HELP[field.name]} [default: {default}]"
-        if isinstance(default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
+    """One option per declared run-configuration field, help and limits from its declaration.
+
+    Values are read as text and parsed by the field itself (`Field.parse`), so the command
+    line refuses exactly what validation refuses, with the same message naming the field.
+    """
+    for declared in registry.fields().values():
+        help_text = f"{declared.help}; {declared.allowed_text()} [default: " \
+                    f"{declared.format(declared.default)}]"
+        if declared.kind is bool:
+            parser.add_argument(declared.flag, dest=declared.name,
+                                action=argparse.BooleanOptionalAction, default=None,
                                 help=help_text)
         else:
-            kind = _field_type(field.name)
-            parser.add_argument(flag, type=kind, default=default, help=help_text,
-                                metavar=field.name.upper())
+            parser.add_argument(declared.flag, dest=declared.name, default=None,
+                                help=help_text, metavar=_metavar(declared))
 
 
-def _field_type(name: str) -> Callable[[str], Any]:
-    if name in ("batch_size", "epochs", "patience", "seed", "subset", "clock_images",
-                "image_size", "conv_blocks", "conv_filters", "convs_per_block", "dense_units"):
-        return int
-    if name in ("learning_rate", "dropout", "validation_fraction", "augment"):
-        return float
-    return str
+def _metavar(declared: Field) -> str:
+    return {int: "N", float: "X"}.get(declared.kind, declared.name.upper())
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    """The validated RunConfig the parsed options describe."""
-    values = {field.name: getattr(args, field.name) for field in fields(RunConfig)}
+    """The validated RunConfig the parsed options describe (unset options: the defaults)."""
+    values: dict[str, Any] = {}
+    for name, declared in registry.fields().items():
+        raw = getattr(args, name, None)
+        if raw is None:
+            continue
+        values[name] = raw if isinstance(raw, bool) else declared.parse(raw)
     return RunConfig(**values).validate()
 
 
@@ -124,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train even if this configuration already finished")
     train.add_argument("--json", action="store_true",
                        help="print one JSON object at the end instead of progress")
-    train.add_argument("--log-every", type=int, default=5, metavar="N",
-                       help="a batch event every N batches")
+    train.add_argument("--log-every", type=_log_every, default=5, metavar="N",
+                       help=f"{LOG_EVERY.help}; {LOG_EVERY.allowed_text()} [5]")
     train.set_defaults(handler=command_train)
 
     runs = commands.add_parser("runs", help="list, show or delete stored runs")
@@ -147,16 +110,65 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--owner", type=int, help="a standby exits when idle and this pid ends")
     worker.add_argument("run_ids", nargs="*")
     worker.set_defaults(handler=command_worker)
-    for register in extra_commands():
+    add_reproduce_command(commands)
+    for register in registry.commands():
         register(commands)
     return parser
 
 
-def extra_commands() -> list[Callable[[Any], None]]:
-    """Sub-command registrars of the labs (each adds its parsers)."""
-    from dlnn.clocks.cli import register as clock_commands
+def _log_every(text: str) -> int:
+    try:
+        value = LOG_EVERY.parse(text)
+        LOG_EVERY.check(value)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(error.reason) from None
+    return value
 
-    return [clock_commands]
+
+def add_reproduce_command(commands: Any) -> None:
+    """`reproduce NAME` for every registered target, and `reproduce all` for all of them."""
+    reproduce = commands.add_parser("reproduce", help="reproduce the report's tasks",
+                                    formatter_class=HelpFormatter)
+    targets = reproduce.add_subparsers(dest="target", required=True, parser_class=OneLineParser,
+                                       metavar="{" + ",".join([*registry.reproduce_entries(),
+                                                                "all"]) + "}")
+    entries = registry.reproduce_entries()
+    for entry in entries.values():
+        parser = targets.add_parser(entry.name, help=entry.help, formatter_class=HelpFormatter)
+        _reproduce_options(parser)
+        entry.add_arguments(parser)
+        parser.set_defaults(handler=command_reproduce, entries=[entry.name])
+    every = targets.add_parser("all", help="every task above, in turn",
+                               formatter_class=HelpFormatter)
+    _reproduce_options(every)
+    for entry in entries.values():
+        entry.add_arguments(every)
+    every.set_defaults(handler=command_reproduce, entries=list(entries))
+
+
+def _reproduce_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true",
+                        help="the class-sized protocol: subsets and fewer epochs")
+    parser.add_argument("--retrain", action="store_true",
+                        help="train even where a finished run exists")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def command_reproduce(args: argparse.Namespace) -> int:
+    args.listener = None if args.json else ProgressPrinter()
+    entries = registry.reproduce_entries()
+    summaries: dict[str, Any] = {}
+    complete = True
+    for name in args.entries:
+        summary, finished = entries[name].run(args)
+        summaries[name] = summary
+        complete = complete and finished
+        if not args.json:
+            entries[name].show(summary)
+    if args.json:
+        single = len(args.entries) == 1
+        print(json.dumps(summaries[args.entries[0]] if single else summaries))
+    return 0 if complete else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -164,8 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except ConfigError as error:
-        parser.exit(2, f"dlnn: error: {error}\n")
+    except ConfigError as error:  # named as the user typed it: --batch-size, not batch_size
+        parser.exit(2, f"dlnn: error: --{error.field.replace('_', '-')}: {error.reason}\n")
 
 
 # -- train ----------------------------------------------------------------------------------

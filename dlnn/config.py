@@ -1,9 +1,13 @@
 """One training run's whole configuration, validated in one place.
 
-`RunConfig` is frozen and hashable, so it doubles as a cache key; `to_dict` / `from_dict` give
-its JSON form for the run store and the URL of the dashboard. `validate` checks every field and
-raises `ConfigError` naming the field, the value and what is allowed. Nothing here imports
-TensorFlow: the dashboard validates a form before any training process starts.
+`RunConfig` is an immutable, hashable set of field values, so it doubles as a cache key;
+`to_dict` / `from_dict` give its JSON form for the run store and the URL of the dashboard.
+Its fields are declared as `dlnn.fields.Field`s in the registry: the core's below, each lab's
+in the lab (the clock lab adds image size, conv blocks, ...). A configuration reads any
+declared field as an attribute, `config.epochs` or `config.image_size`; a field nobody set has
+its declared default. `validate` checks every field and the rules across fields and raises
+`ConfigError` naming the field, the value and what is allowed. Nothing here imports
+TensorFlow or a lab.
 
 Example:
     >>> config = RunConfig(dataset="mnist", model="cnn-keras", epochs=3).validate()
@@ -16,10 +20,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, fields
+from collections.abc import Iterator
 from typing import Any
 
-from dlnn.models import MODELS
+from dlnn import registry
+from dlnn.fields import ConfigError, Field
+
+__all__ = ["ConfigError", "RunConfig", "OPTIMIZER_DEFAULT_LR"]
 
 # Learning rates that actually train each optimizer on the course's models. Keras' own default
 # for Adadelta (0.001) barely moves in 10 epochs; the original Keras examples used 1.0.
@@ -42,82 +49,60 @@ INITIALIZERS = (
 )
 POOLINGS = ("max", "average")
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
-MAX_EPOCHS = 1000
-MAX_BATCH_SIZE = 65536
+MIN_TRAIN_IMAGES = 10  # fewer leaves nothing to learn from
 
 
-# Clock lab limits (Task 3).
-MAX_CLOCK_IMAGES = 200_000
-IMAGE_SIZES = (16, 256)  # smallest and largest clock image side in pixels
-MAX_CONV_BLOCKS = 6
-MAX_CONV_FILTERS = 256
-# The clock fields; a key leaves them out while they hold their defaults, so the runs stored
-# before the clock lab existed keep their keys.
-CLOCK_FIELDS = (
-    "clock_images", "image_size", "data_path", "conv_blocks", "conv_filters",
-    "convs_per_block", "dense_units", "batch_norm", "augment",
-)
+class RunConfig:
+    """Everything that decides what a training run computes.
 
-
-def registered_datasets() -> tuple[str, ...]:
-    """Names of every data set a run can use (image classification and generated clocks)."""
-    from dlnn.clocks.datasets import CLOCK_DATASETS
-    from dlnn.data import DATASETS
-
-    return (*DATASETS, *CLOCK_DATASETS)
-
-
-def _is_clock_dataset(name: str) -> bool:
-    from dlnn.clocks.datasets import is_clock_dataset
-
-    return is_clock_dataset(name)
-
-
-class ConfigError(ValueError):
-    """A configuration field holds a value that is not allowed.
-
-    Attributes:
-        field: the name of the offending field, as in `RunConfig`.
+    Built with keyword arguments, one per declared field (`RunConfig(model="cnn-keras")`);
+    an unknown name raises `ConfigError`. Immutable: `replace` gives a changed copy.
     """
 
-    def __init__(self, field: str, value: Any, allowed: str) -> None:
-        self.field = field
-        self.value = value
-        super().__init__(f"{field}: {value!r} is not allowed; {allowed}")
+    __slots__ = ("_values",)
 
+    def __init__(self, **values: Any) -> None:
+        for name in values:
+            registry.field_named(name)
+        object.__setattr__(self, "_values", dict(values))
 
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything that decides what a training run computes."""
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        values = object.__getattribute__(self, "_values")
+        if name in values:
+            return values[name]
+        declared = registry.known_field(name)
+        if declared is None:
+            raise AttributeError(f"RunConfig has no field {name!r}")
+        return declared.default
 
-    dataset: str = "mnist"  # a key of dlnn.data.DATASETS
-    model: str = "mlp-keras"  # a key of dlnn.models.MODELS
-    optimizer: str = "rmsprop"  # a key of OPTIMIZER_DEFAULT_LR
-    learning_rate: float | None = None  # None: the optimizer's sensible default
-    activation: str = "relu"  # hidden layers; the output layer is always softmax
-    initializer: str = "random_uniform"  # kernel initializer of every Dense and Conv layer
-    dropout: float | None = None  # every Dropout layer's rate; None: the model's own rates
-    pooling: str = "max"  # pooling layers of the CNNs: max or average
-    batch_size: int = 128
-    epochs: int = 10
-    validation_fraction: float = 0.1  # share of the training set held out for validation
-    early_stopping: bool = False
-    monitor: str = "val_loss"  # metric early stopping watches
-    patience: int = 3  # epochs without improvement before early stopping
-    restore_best: bool = True  # early stopping restores the best epoch's weights
-    seed: int = 0  # weights, shuffling, subset and permutation all follow it
-    permute: bool = False  # one fixed random pixel permutation for every image (Task 2)
-    subset: int | None = None  # train on this many training images only (quick demos)
-    # -- the clock lab (Task 3); ignored by the image classifiers -----------------------------
-    clock_images: int = 18000  # size of a generated clock set (train + validation + test)
-    image_size: int = 150  # clock images are image_size x image_size (the course's are 150)
-    data_path: str | None = None  # folder with images.npy / labels.npy for clocks-course
-    conv_blocks: int = 4  # conv blocks of a clock CNN, each ending in 2x2 pooling
-    conv_filters: int = 32  # filters of the first block; each later block doubles (max 128)
-    convs_per_block: int = 2  # 3x3 convolutions in each block
-    dense_units: int = 256  # width of the Dense layer before the output heads
-    batch_norm: bool = False  # batch normalisation after every convolution (the report: none)
-    augment: float = 0.0  # strength 0-1 of random rotation/translation/zoom/contrast; 0 = off
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("RunConfig is immutable; use replace()")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_from_values, (self._values,))
+
+    # -- identity -------------------------------------------------------------------------
+    def _canonical(self) -> tuple[tuple[str, Any], ...]:
+        """The values that differ from their defaults (equal configurations share these)."""
+        return tuple(sorted(
+            (name, value) for name, value in self._values.items()
+            if value != registry.field_named(name).default
+        ))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RunConfig) and self._canonical() == other._canonical()
+
+    def __hash__(self) -> int:
+        return hash(self._canonical())
+
+    def __repr__(self) -> str:
+        changed = ", ".join(f"{name}={value!r}" for name, value in self._canonical())
+        return f"RunConfig({changed})"
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        return iter(self.to_dict().items())
 
     # -- derived values -------------------------------------------------------------------
     @property
@@ -134,128 +119,175 @@ class RunConfig:
 
     # -- serialisation --------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The fields as a plain JSON-ready dict."""
-        return dataclasses.asdict(self)
+        """Every declared field's value, as a plain JSON-ready dict."""
+        return {name: getattr(self, name) for name in registry.fields()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
         """Build a config from a dict; unknown keys raise `ConfigError` naming them."""
-        known = {f.name for f in fields(cls)}
-        for key in data:
-            if key not in known:
-                raise ConfigError(key, data[key], f"unknown field; known fields: {sorted(known)}")
+        if not isinstance(data, dict):
+            raise ConfigError("config", data, "must be a JSON object of field values")
         return cls(**data)
 
     def key(self) -> str:
-        """A stable hash of the configuration: the run store's cache key."""
-        data = self.to_dict()
-        defaults = RunConfig().to_dict()
-        for name in CLOCK_FIELDS:
-            if data[name] == defaults[name]:
-                del data[name]
+        """A stable hash of the configuration: the run store's cache key.
+
+        Fields declared `always_keyed` enter it always, the others only when they differ from
+        their default, so a field added later leaves the keys of stored runs unchanged.
+        """
+        data = {
+            name: getattr(self, name)
+            for name, declared in registry.fields().items()
+            if declared.always_keyed or getattr(self, name) != declared.default
+        }
         canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some fields changed (not validated)."""
-        return dataclasses.replace(self, **changes)
+        return RunConfig(**{**self._values, **changes})
 
     # -- validation -----------------------------------------------------------------------
     def validate(self) -> RunConfig:
-        """Check every field; return self or raise `ConfigError` naming the first bad one."""
-        _choice("dataset", self.dataset, registered_datasets())
-        _choice("model", self.model, tuple(MODELS))
-        _choice("optimizer", self.optimizer, tuple(OPTIMIZER_DEFAULT_LR))
-        if self.learning_rate is not None:
-            _number("learning_rate", self.learning_rate, low=0, high=10, low_open=True)
-        _choice("activation", self.activation, ACTIVATIONS)
-        _choice("initializer", self.initializer, INITIALIZERS)
-        if self.dropout is not None:
-            _number("dropout", self.dropout, low=0, high=1, high_open=True)
-        _choice("pooling", self.pooling, POOLINGS)
-        _integer("batch_size", self.batch_size, low=1, high=MAX_BATCH_SIZE)
-        _integer("epochs", self.epochs, low=1, high=MAX_EPOCHS)
-        _number("validation_fraction", self.validation_fraction, low=0, high=0.5)
-        _boolean("early_stopping", self.early_stopping)
-        _choice("monitor", self.monitor, MONITORS + MODELS[self.model].extra_monitors)
-        _integer("patience", self.patience, low=0, high=MAX_EPOCHS)
-        _boolean("restore_best", self.restore_best)
-        _integer("seed", self.seed, low=0, high=2**31 - 1)
-        _boolean("permute", self.permute)
-        if self.subset is not None:
-            _integer("subset", self.subset, low=10, high=10_000_000)
-        if self.early_stopping and self.monitor.startswith("val_") and not self.validation_fraction:
-            raise ConfigError(
-                "monitor", self.monitor, "a validation metric needs validation_fraction > 0"
-            )
-        self._validate_clock_fields()
+        """Check every field and rule; return self or raise `ConfigError` naming the field."""
+        for name, declared in registry.fields().items():
+            declared.check(getattr(self, name))
+        for check in registry.validators():
+            check(self)
         return self
 
-    def _validate_clock_fields(self) -> None:
-        """The clock lab's fields, and that model and data set belong to the same task."""
-        clock_model = getattr(MODELS[self.model], "task", "classification") == "clock"
-        clock_data = _is_clock_dataset(self.dataset)
-        if clock_model != clock_data:
-            allowed = tuple(
-                name for name in registered_datasets() if _is_clock_dataset(name) == clock_model
-            )
-            kind = "reads clocks" if clock_model else "classifies images"
-            raise ConfigError("dataset", self.dataset,
-                              f"model {self.model} {kind}; choose one of: {', '.join(allowed)}")
-        _integer("clock_images", self.clock_images, low=20, high=MAX_CLOCK_IMAGES)
-        _integer("image_size", self.image_size, low=IMAGE_SIZES[0], high=IMAGE_SIZES[1])
-        _integer("conv_blocks", self.conv_blocks, low=1, high=MAX_CONV_BLOCKS)
-        if self.image_size < 2 ** (self.conv_blocks + 1):
-            raise ConfigError("conv_blocks", self.conv_blocks,
-                              f"{self.image_size}-pixel images allow at most "
-                              f"{self.image_size.bit_length() - 2} blocks (each halves the size)")
-        _integer("conv_filters", self.conv_filters, low=1, high=MAX_CONV_FILTERS)
-        _integer("convs_per_block", self.convs_per_block, low=1, high=4)
-        _integer("dense_units", self.dense_units, low=1, high=4096)
-        _boolean("batch_norm", self.batch_norm)
-        _number("augment", self.augment, low=0, high=1)
-        if self.dataset == "clocks-course":
-            if not isinstance(self.data_path, str) or not self.data_path.strip():
-                raise ConfigError("data_path", self.data_path,
-                                  "clocks-course needs the folder holding images.npy and "
-                                  "labels.npy")
-        elif self.data_path is not None:
-            raise ConfigError("data_path", self.data_path,
-                              "only the clocks-course data set reads a folder; leave it empty")
-        if clock_data and self.permute:
-            raise ConfigError("permute", self.permute, "clock images are not permuted")
+
+def _from_values(values: dict[str, Any]) -> RunConfig:
+    return RunConfig(**values)
 
 
-def _choice(field: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(field, value, f"choose one of: {', '.join(allowed)}")
+# -- the core's fields ------------------------------------------------------------------------
+def _model_spec(config: RunConfig) -> Any:
+    return registry.models().get(config.model)
 
 
-def _integer(field: str, value: Any, *, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(field, value, f"must be a whole number from {low} to {high}")
-    if not low <= value <= high:
-        raise ConfigError(field, value, f"must be a whole number from {low} to {high}")
+def _convolutional(config: RunConfig) -> bool:
+    spec = _model_spec(config)
+    return spec is not None and spec.channels and spec.task == "classification"
 
 
-def _number(
-    field: str,
-    value: Any,
-    *,
-    low: float,
-    high: float,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> None:
-    interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        raise ConfigError(field, value, f"must be a number in {interval}")
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if too_low or too_high:
-        raise ConfigError(field, value, f"must be a number in {interval}")
+def _classification(config: RunConfig) -> bool:
+    entry = registry.datasets().get(config.dataset)
+    return entry is not None and entry.task == "classification"
 
 
-def _boolean(field: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise ConfigError(field, value, "must be true or false")
+def _all_monitors() -> tuple[str, ...]:
+    extra = [m for spec in registry.models().values() for m in spec.extra_monitors]
+    return tuple(dict.fromkeys((*MONITORS, *extra)))
+
+
+def _stopping(config: RunConfig) -> bool:
+    return bool(config.early_stopping)
+
+
+CORE_FIELDS = (
+    Field("dataset", str, "mnist", "the images to learn from", label="Data set",
+          choices=lambda: tuple(registry.datasets())),
+    Field("model", str, "mlp-keras", "the network architecture from the zoo",
+          choices=lambda: tuple(registry.models())),
+    Field("optimizer", str, "rmsprop", "how the weights are updated from the gradients "
+          "(the report: rmsprop)", choices=tuple(OPTIMIZER_DEFAULT_LR)),
+    Field("learning_rate", float, None, "step size of every update; too large diverges, too "
+          "small crawls", optional=True, none_means="the optimizer's default", low=1e-6,
+          high=10.0, step=0.0001, log_scale=True),
+    Field("activation", str, "relu", "the hidden layers' non-linearity (the output is always "
+          "softmax; the report: relu)", choices=ACTIVATIONS),
+    Field("initializer", str, "random_uniform", "starting weights of every Dense and Conv "
+          "layer; zeros or ones cannot break symmetry (the report: random_uniform)",
+          choices=INITIALIZERS),
+    Field("dropout", float, None, "share of units every Dropout layer silences while "
+          "training; above 0.5 hurts (the report: 0.2)", optional=True,
+          none_means="the model's own rates", low=0.0, high=0.95, step=0.05),
+    Field("pooling", str, "max", "how the CNN's pooling layers shrink feature maps",
+          choices=POOLINGS, applies=_convolutional),
+    Field("kernel_size", int, None, "side of every convolution's filters (the report: 3)",
+          label="Kernel size", optional=True, none_means="the model's own sizes", low=1,
+          high=9, step=1, applies=_convolutional),
+    Field("batch_size", int, 128, "images per weight update; smaller is noisier and slower "
+          "per epoch (the report: 128)", low=1, high=8192, step=32),
+    Field("epochs", int, 10, "passes over the training data (the report: 10)", low=1,
+          high=500, step=1),
+    Field("validation_fraction", float, 0.1, "share of the training images held out to "
+          "score each epoch", label="Validation fraction", low=0.0, high=0.5, step=0.05),
+    Field("early_stopping", bool, False, "stop when the monitored metric stops improving"),
+    Field("monitor", str, "val_loss", "the metric early stopping watches",
+          choices=_all_monitors, applies=_stopping),
+    Field("patience", int, 3, "epochs without improvement before early stopping ends the "
+          "run", low=0, high=100, step=1, applies=_stopping),
+    Field("restore_best", bool, True, "early stopping goes back to the best epoch's weights",
+          label="Restore best weights", applies=_stopping),
+    Field("seed", int, 0, "random seed of the weights, the shuffling, the subset and the "
+          "permutation", low=0, high=2**31 - 1, step=1),
+    Field("permute", bool, False, "one fixed random pixel permutation for every image, train "
+          "and test alike (Task 2)", label="Permute pixels", applies=_classification),
+    Field("subset", int, None, "train on this many training images only (a quick demo)",
+          optional=True, none_means="all of them", low=MIN_TRAIN_IMAGES, high=1_000_000,
+          step=1000),
+)
+# The fields the store's keys were first made of: they enter every key (see RunConfig.key).
+_FIRST_KEYED = {
+    "dataset", "model", "optimizer", "learning_rate", "activation", "initializer", "dropout",
+    "pooling", "batch_size", "epochs", "validation_fraction", "early_stopping", "monitor",
+    "patience", "restore_best", "seed", "permute", "subset",
+}
+
+
+def _check_task(config: RunConfig) -> None:
+    """Model and data set belong to the same task."""
+    spec = _model_spec(config)
+    entry = registry.datasets()[config.dataset]
+    if spec.task != entry.task:
+        fitting = ", ".join(registry.models_for(config.dataset))
+        raise ConfigError("model", config.model,
+                          f"it does not train on {config.dataset}; choose one of: {fitting}")
+
+
+def _check_permute(config: RunConfig) -> None:
+    if config.permute and not _classification(config):
+        raise ConfigError("permute", config.permute,
+                          f"only image classification data are permuted, not {config.dataset}")
+
+
+def _check_monitor(config: RunConfig) -> None:
+    allowed = (*MONITORS, *_model_spec(config).extra_monitors)
+    if config.monitor not in allowed:
+        raise ConfigError("monitor", config.monitor,
+                          f"{config.model} can watch: {', '.join(allowed)}")
+    if config.early_stopping and config.monitor.startswith("val_") and not \
+            config.validation_fraction:
+        raise ConfigError("monitor", config.monitor,
+                          "a validation metric needs validation_fraction > 0")
+
+
+def _check_sizes(config: RunConfig) -> None:
+    """Enough training images after the validation split, and no batch larger than them."""
+    entry = registry.datasets()[config.dataset]
+    if entry.train_images is None:
+        return
+    available = entry.train_images(config)
+    if config.subset is not None and config.subset > available:
+        raise ConfigError("subset", config.subset,
+                          f"{config.dataset} has {available} training images")
+    total = min(config.subset or available, available)
+    train = total - round(total * config.validation_fraction)
+    if train < MIN_TRAIN_IMAGES:
+        culprit = "subset" if config.subset is not None else "validation_fraction"
+        raise ConfigError(culprit, getattr(config, culprit),
+                          f"it leaves {train} training images after the validation split; "
+                          f"at least {MIN_TRAIN_IMAGES} are needed")
+    if config.batch_size > train:
+        raise ConfigError("batch_size", config.batch_size,
+                          f"larger than the {train} training images; at most {train}")
+
+
+for _declared in CORE_FIELDS:
+    registry.add_field(dataclasses.replace(_declared,
+                                           always_keyed=_declared.name in _FIRST_KEYED))
+for _check in (_check_task, _check_permute, _check_monitor, _check_sizes):
+    registry.add_validator(_check)
+registry.add_task("classification", "dlnn.training:ClassificationTask")

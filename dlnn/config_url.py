@@ -17,35 +17,19 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
 from typing import Any
 
+from dlnn import registry
 from dlnn.config import ConfigError, RunConfig
-
-_TRUE = ("true", "1", "yes", "on")
-_FALSE = ("false", "0", "no", "off")
-_NONE = ("none", "null", "")
-# Field name -> annotation as written in RunConfig ("int", "float | None", ...).
-_FIELD_TYPES: dict[str, str] = {field.name: str(field.type) for field in fields(RunConfig)}
 
 
 def query_from_config(config: RunConfig) -> dict[str, str]:
-    """The fields of `config` that differ from `RunConfig()`, as URL-ready strings."""
-    defaults = RunConfig().to_dict()
+    """The fields of `config` that differ from their defaults, as URL-ready strings."""
     return {
-        name: format_value(value)
-        for name, value in config.to_dict().items()
-        if value != defaults[name]
+        name: declared.format(getattr(config, name))
+        for name, declared in registry.fields().items()
+        if getattr(config, name) != declared.default
     }
-
-
-def format_value(value: Any) -> str:
-    """One field value as it appears in a URL: `true`, `0.001`, `none`, `cnn-keras`."""
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def config_from_query(params: Mapping[str, Any]) -> tuple[RunConfig, list[ConfigError]]:
@@ -60,14 +44,14 @@ def config_from_query(params: Mapping[str, Any]) -> tuple[RunConfig, list[Config
     """
     values: dict[str, Any] = {}
     errors: list[ConfigError] = []
-    for name, kind in _FIELD_TYPES.items():
+    for name, declared in registry.fields().items():
         if name not in params:
             continue
         raw = params[name]
         if isinstance(raw, list | tuple):
             raw = raw[-1] if raw else ""
         try:
-            values[name] = parse_value(name, str(raw), kind)
+            values[name] = declared.parse(str(raw))
         except ConfigError as error:
             errors.append(error)
     # Validation stops at the first bad field: drop it and check the rest again.
@@ -79,30 +63,3 @@ def config_from_query(params: Mapping[str, Any]) -> tuple[RunConfig, list[Config
             if values.pop(error.field, None) is None:
                 break
     return RunConfig(), errors
-
-
-def parse_value(name: str, raw: str, kind: str | None = None) -> Any:
-    """Parse one field's URL text into its Python value; raises `ConfigError` naming it."""
-    kind = kind or _FIELD_TYPES[name]
-    text = raw.strip()
-    optional = kind.endswith("| None")
-    if optional and text.lower() in _NONE:
-        return None
-    base = kind.removesuffix("| None").strip()
-    if base == "bool":
-        if text.lower() in _TRUE:
-            return True
-        if text.lower() in _FALSE:
-            return False
-        raise ConfigError(name, raw, "must be true or false")
-    if base == "int":
-        try:
-            return int(text)
-        except ValueError:
-            raise ConfigError(name, raw, "must be a whole number") from None
-    if base == "float":
-        try:
-            return float(text)
-        except ValueError:
-            raise ConfigError(name, raw, "must be a number") from None
-    return text

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dlnn import files, paths
+from dlnn import files, paths, registry
 from dlnn.permutation import make_permutation, permute_pixels
 
 KERAS_URL_BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -75,6 +75,7 @@ class DatasetInfo:
     class_names: tuple[str, ...]  # label i means class_names[i]
     image_shape: tuple[int, int] = (28, 28)  # rows, cols of one grayscale image
     download_files: tuple[str, ...] = tuple(IDX_FILES.values())  # names under KERAS_URL_BASE
+    train_size: int = 60_000  # training images in the canonical files
 
     @property
     def num_classes(self) -> int:
@@ -102,6 +103,13 @@ DATASETS: dict[str, DatasetInfo] = {
         class_names=FASHION_CLASS_NAMES,
     ),
 }
+
+
+for _info in DATASETS.values():
+    registry.add_dataset(registry.DatasetEntry(
+        _info.name, _info.title, "classification",
+        train_images=lambda config, size=_info.train_size: size,
+    ))
 
 
 @dataclass(frozen=True, eq=False)

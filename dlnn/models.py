@@ -1,12 +1,13 @@
 """The model zoo of the course (SPEC.md, Task 1), by name.
 
-`MODELS` maps a name to a `ModelSpec`; the CLI and the dashboard list its keys, and adding a
-model is one builder function and one entry. Listing the zoo does not import TensorFlow: Keras
-is imported inside `build_model` only.
+`MODELS` maps a name to a `ModelSpec`, and each entry is registered with `dlnn.registry`, where
+the labs add theirs (the CLI and the dashboard list `registry.models()`). Adding a model is one
+builder function and one entry. Listing the zoo does not import TensorFlow: Keras is imported
+inside `build_model` only.
 
 Every builder takes the same `LayerOptions`: hidden activation, kernel initializer (applied to
 every Dense and Conv layer, so `zeros` really collapses the network), dropout rate (replacing
-every Dropout layer's rate when given), pooling and the input and output sizes.
+every Dropout layer's rate when given), pooling, kernel size and the input and output sizes.
 
 Example:
     >>> model = build_model("cnn-keras", input_shape=(28, 28, 1), num_classes=10)
@@ -19,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from dlnn import registry
 
 if TYPE_CHECKING:
     import keras
@@ -34,6 +37,7 @@ class LayerOptions:
     initializer: str = "random_uniform"
     dropout: float | None = None  # None: each Dropout layer keeps the model's own rate
     pooling: str = "max"
+    kernel_size: int | None = None  # None: each Conv layer keeps the model's own size
 
     def rate(self, default: float) -> float:
         """The dropout rate for a layer whose source model used `default`."""
@@ -48,9 +52,11 @@ class ModelSpec:
     title: str
     source: str
     channels: bool  # True: expects (H, W, 1) images; False: (H, W), flattened inside
-    builder: Callable[[LayerOptions], keras.Model]
+    # Builds the network from LayerOptions; None when the task builds it (a lab's models).
+    builder: Callable[[LayerOptions], keras.Model] | None
     extra_monitors: tuple[str, ...] = ()  # metrics beyond loss/accuracy early stopping may watch
-    task: str = "classification"  # the dlnn.training.TASKS entry that trains it
+    task: str = "classification"  # the registered task that trains it
+    lab: str = "core"
 
 
 def _dense(options: LayerOptions, units: int) -> Any:
@@ -66,7 +72,7 @@ def _conv(options: LayerOptions, filters: int, kernel: int, padding: str = "vali
 
     return layers.Conv2D(
         filters,
-        kernel,
+        options.kernel_size or kernel,
         padding=padding,
         activation=options.activation,
         kernel_initializer=options.initializer,
@@ -181,14 +187,8 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
-# The clock lab's models (task "clock"); imported here so that MODELS lists every model.
-from dlnn.clocks.models import CLOCK_MODEL_ENTRIES, zoo_builder  # noqa: E402
-
-MODELS.update({
-    name: ModelSpec(name, entry.title, entry.source, True, zoo_builder(name),
-                    extra_monitors=entry.monitors, task="clock")
-    for name, entry in CLOCK_MODEL_ENTRIES.items()
-})
+for _spec in MODELS.values():
+    registry.add_model(_spec)
 
 
 def build_model(
@@ -200,10 +200,14 @@ def build_model(
     initializer: str = "random_uniform",
     dropout: float | None = None,
     pooling: str = "max",
+    kernel_size: int | None = None,
 ) -> keras.Model:
-    """Build the zoo model `name` (uncompiled)."""
-    if name not in MODELS:
-        raise ValueError(f"model: {name!r} is not in the zoo; choose one of: {', '.join(MODELS)}")
+    """Build the zoo model `name` (uncompiled) from its `LayerOptions` builder."""
+    zoo = registry.models()
+    spec = zoo.get(name)
+    if spec is None or spec.builder is None:
+        buildable = ", ".join(key for key, entry in zoo.items() if entry.builder is not None)
+        raise ValueError(f"model: {name!r} is not in the zoo; choose one of: {buildable}")
     options = LayerOptions(
         input_shape=tuple(input_shape),
         num_classes=num_classes,
@@ -211,8 +215,9 @@ def build_model(
         initializer=initializer,
         dropout=dropout,
         pooling=pooling,
+        kernel_size=kernel_size,
     )
-    return MODELS[name].builder(options)
+    return spec.builder(options)
 
 
 def summarize(model: keras.Model) -> dict[str, Any]:

@@ -16,7 +16,22 @@ restored = unpermute_pixels(scrambled, perm)  # equal to images
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from dlnn.config import RunConfig
+
+
+def permutation_seed(config: RunConfig) -> int:
+    """The seed of a run's permutation: the run's own seed (one rule for training and views)."""
+    return config.seed
+
+
+def run_permutation(config: RunConfig, n_pixels: int) -> np.ndarray:
+    """The permutation a run with `permute` set applies to every image of `n_pixels`."""
+    return make_permutation(n_pixels, permutation_seed(config))
 
 
 def make_permutation(n_pixels: int, seed: int) -> np.ndarray:

@@ -16,11 +16,11 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
 from typing import Any
 
 import pandas as pd
 
+from dlnn import registry
 from dlnn.config import ConfigError, RunConfig
 from dlnn.history import epoch_history
 from dlnn.runs import Run, RunStore
@@ -44,7 +44,7 @@ def vary(base: RunConfig, field: str, values: Sequence[Any]) -> list[RunConfig]:
     Sweeping the optimizer resets an explicit learning rate, so each optimizer trains at its
     own sensible default (Adadelta at Keras' 0.001 looks broken).
     """
-    if field not in {f.name for f in fields(RunConfig)}:
+    if registry.known_field(field) is None:
         raise ConfigError(field, field, "not a RunConfig field")
     extra = {"learning_rate": None} if field == "optimizer" else {}
     return [base.replace(**{field: value}, **extra).validate() for value in values]

@@ -5,10 +5,11 @@ log as it goes (started, batch metrics every N batches, epoch metrics with valid
 finished / failed / cancelled with the reason), and at the end the test metrics, per-class
 accuracy, confusion matrix, timings, predictions and the `.keras` model.
 
-What is trained is decided by a `Task` (looked up from the model's zoo entry): it loads the
-data, builds and compiles the model, adds its own callbacks (a custom validation metric, say)
-and evaluates. Image classification is the task here; the clock lab registers its own, with
-several named outputs, so the loop below never assumes one output or a metric name.
+What is trained is decided by a `Task` (the registry's entry named by the model's zoo entry):
+it loads the data, builds and compiles the model, adds its own callbacks (a custom validation
+metric, say) and evaluates. Image classification is the task here; a lab registers its own
+(the clock lab's has several named outputs), so the loop below never assumes one output or a
+metric name.
 
 A stop request (the run folder's `stop` file) ends training after the current batch; a NaN
 loss ends it as failed. Both keep the history so far.
@@ -16,7 +17,6 @@ loss ends it as failed. Both keep the history so far.
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
 import platform
@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from dlnn import registry
 from dlnn.config import RunConfig
 from dlnn.runs import Run
 
@@ -104,7 +105,7 @@ class ClassificationTask:
 
     def load_data(self, config: RunConfig) -> TrainingData:
         from dlnn.data import load_splits
-        from dlnn.models import MODELS
+        from dlnn.permutation import permutation_seed
 
         splits = load_splits(
             config.dataset,
@@ -112,8 +113,8 @@ class ClassificationTask:
             subset=config.subset,
             seed=config.seed,
             permute=config.permute,
-            permutation_seed=config.seed,
-            channels=MODELS[config.model].channels,
+            permutation_seed=permutation_seed(config),
+            channels=registry.models()[config.model].channels,
         )
         return TrainingData(
             splits.x_train, splits.y_train, splits.x_val, splits.y_val,
@@ -131,10 +132,9 @@ class ClassificationTask:
 
     def model_for_summary(self, config: RunConfig) -> keras.Model:
         from dlnn.data import DATASETS
-        from dlnn.models import MODELS
 
         info = DATASETS[config.dataset]
-        channels = (1,) if MODELS[config.model].channels else ()
+        channels = (1,) if registry.models()[config.model].channels else ()
         return self._model(config, (*info.image_shape, *channels), info.num_classes)
 
     @staticmethod
@@ -150,6 +150,7 @@ class ClassificationTask:
             initializer=config.initializer,
             dropout=config.dropout,
             pooling=config.pooling,
+            kernel_size=config.kernel_size,
         )
 
     def callbacks(self, config: RunConfig, data: TrainingData) -> list[keras.callbacks.Callback]:
@@ -184,19 +185,8 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray, num_classes: i
 
 
 def task_for(config: RunConfig) -> Task:
-    """The task that trains `config.model`."""
-    from dlnn.models import MODELS
-
-    name = getattr(MODELS[config.model], "task", "classification")
-    if name not in TASKS and name in LAB_TASKS:
-        importlib.import_module(LAB_TASKS[name])  # the module adds itself to TASKS
-    return TASKS[name]
-
-
-TASKS: dict[str, Task] = {"classification": ClassificationTask()}
-# Tasks of the labs, by the module that registers them (they import this module, so they
-# are imported when first needed).
-LAB_TASKS: dict[str, str] = {"clock": "dlnn.clocks.task"}
+    """The registered task that trains `config.model` (a lab's task is imported on first use)."""
+    return registry.task(registry.models()[config.model].task)
 
 
 class EventLogger(keras.callbacks.Callback):

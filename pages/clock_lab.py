@@ -26,7 +26,13 @@ from pages import require_shell
 
 require_shell()
 
-from dlnn import figures, paths, runner, sweeps  # noqa: E402
+from dlnn import (  # noqa: E402
+    figures,
+    paths,
+    registry,  # noqa: E402
+    runner,
+    sweeps,
+)
 from dlnn.clocks import drawing  # noqa: E402
 from dlnn.clocks.course import (  # noqa: E402
     CourseDataError,
@@ -34,12 +40,11 @@ from dlnn.clocks.course import (  # noqa: E402
     save_course_data,
 )
 from dlnn.clocks.datasets import (  # noqa: E402
-    CLOCK_DATASETS,
-    COURSE_DATASET,
     clock_split,
     photo_to_clock,
     style_limits,
 )
+from dlnn.clocks.lab import CLOCK_DATASETS, CLOCK_MODELS, COURSE_DATASET  # noqa: E402
 from dlnn.clocks.render import PRESETS, ClockStyle, render_clock, render_clocks  # noqa: E402
 from dlnn.clocks.reproduce import (  # noqa: E402
     MEASURED,
@@ -48,14 +53,12 @@ from dlnn.clocks.reproduce import (  # noqa: E402
     task3_configs,
 )
 from dlnn.config import OPTIMIZER_DEFAULT_LR, ConfigError, RunConfig  # noqa: E402
-from dlnn.models import MODELS  # noqa: E402
 from dlnn.runs import ACTIVE, Run  # noqa: E402
 from pages import components  # noqa: E402
 
 RUN_PARAM = "run"
 RUN_STATE = "clock.run_id"
 CONFIG_STATE = "clock.config"
-CLOCK_MODELS = [name for name, spec in MODELS.items() if spec.task == "clock"]
 # The class setting: small images, a few thousand clocks, a few epochs (minutes on a laptop).
 QUICK = {**QUICK_DATA, "batch_size": 32, "convs_per_block": 2, "batch_norm": True,
          "initializer": "glorot_uniform", "optimizer": "adam"}
@@ -151,8 +154,8 @@ def training_controls(config: RunConfig) -> RunConfig:
     datasets = list(CLOCK_DATASETS)
     dataset = row[0].selectbox("Data set", datasets, index=datasets.index(config.dataset),
                                key="clock.dataset")
-    model = row[1].selectbox("Model", CLOCK_MODELS, index=CLOCK_MODELS.index(config.model),
-                             format_func=lambda name: f"{name} · {MODELS[name].title}",
+    model = row[1].selectbox("Model", list(CLOCK_MODELS), index=list(CLOCK_MODELS).index(config.model),
+                             format_func=lambda name: f"{name} · {registry.models()[name].title}",
                              key="clock.model")
     optimizers = list(OPTIMIZER_DEFAULT_LR)
     optimizer = row[2].selectbox("Optimizer", optimizers,

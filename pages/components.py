@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,8 +20,9 @@ import streamlit as st
 from dlnn import figures, history, runner
 from dlnn.config import RunConfig
 from dlnn.data import DATASETS, load_raw
+from dlnn.fields import Field
 from dlnn.gallery import misclassified
-from dlnn.permutation import make_permutation, permute_pixels
+from dlnn.permutation import permute_pixels, run_permutation
 from dlnn.runs import ACTIVE, Run, RunStore
 
 if __name__ == "__main__":  # opened as a page by Streamlit's legacy pages/ discovery
@@ -83,6 +86,48 @@ def progress_text(progress: history.Progress) -> str:
     if progress.eta_seconds is not None:
         parts.append(f"about {format_seconds(progress.eta_seconds)} left")
     return " · ".join(parts)
+
+
+def field_help(declared: Field) -> str:
+    """A widget's help: what the field does to training, then what it accepts."""
+    return f"{declared.help[0].upper()}{declared.help[1:]}. Allowed: {declared.allowed_text()}."
+
+
+def field_widget(declared: Field, key: str, *, container: Any = None,
+                 options: Sequence[Any] | None = None, disabled: bool = False,
+                 format_func: Callable[[Any], str] = str, placeholder: str | None = None) -> Any:
+    """The widget for one run-configuration field, its bounds and help from the declaration.
+
+    Args:
+        declared: the field.
+        key: the widget's session-state key (it holds the value).
+        container: where to draw it (default: the main area).
+        options: the choices to offer (default: every allowed one).
+        disabled: greyed out (e.g. patience while early stopping is off).
+        format_func: how a choice is shown.
+        placeholder: shown in an empty optional number box (default: what None means).
+    """
+    place = container or st
+    label, help_text = declared.title, field_help(declared)
+    choices = declared.allowed_choices()
+    if choices is not None:
+        return place.selectbox(label, list(options if options is not None else choices),
+                               key=key, help=help_text, disabled=disabled,
+                               format_func=format_func)
+    if declared.kind is bool:
+        return place.toggle(label, key=key, help=help_text, disabled=disabled)
+    if declared.kind in (int, float):
+        cast = declared.kind
+        return place.number_input(
+            label, key=key, help=help_text, disabled=disabled,
+            min_value=None if declared.low is None else cast(declared.low),
+            max_value=None if declared.high is None else cast(declared.high),
+            step=cast(declared.step or 1), value=None if declared.optional else "min",
+            format="%g" if cast is float else "%d",
+            placeholder=placeholder or declared.none_means or None,
+        )
+    return place.text_input(label, key=key, help=help_text, disabled=disabled,
+                            placeholder=placeholder or declared.none_means or None)
 
 
 def config_caption(config: RunConfig) -> str:
@@ -245,7 +290,7 @@ def render_mistakes(run: Run, class_names: list[str], key: str) -> None:
     if run.config.permute:
         as_trained = st.toggle("Show the permuted pixels the network saw", key=f"{key}_perm")
         if as_trained:
-            permutation = make_permutation(int(np.prod(shown.shape[1:])), run.config.seed)
+            permutation = run_permutation(run.config, int(np.prod(shown.shape[1:])))
             shown = permute_pixels(shown, permutation)
         else:
             st.caption("This run trained on permuted pixels; the images are shown unpermuted.")

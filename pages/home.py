@@ -16,8 +16,8 @@ from pages import require_shell
 
 require_shell()
 
+from dlnn import registry  # noqa: E402
 from dlnn.data import DATASETS, available_datasets  # noqa: E402  (after the shell check)
-from dlnn.models import MODELS  # noqa: E402
 from dlnn.runs import RunStore  # noqa: E402
 
 RECENT_RUNS = 8
@@ -67,7 +67,8 @@ def render_datasets() -> None:
 
 def render_models() -> None:
     st.markdown(markdown_table([{"model": f"`{name}`", "title": spec.title,
-                                 "source": spec.source} for name, spec in MODELS.items()]))
+                                 "source": spec.source}
+                                for name, spec in registry.models().items()]))
 
 
 st.title("dlnn: a deep-learning lab")

@@ -8,28 +8,15 @@ process started by `dlnn.runner`; this page only reads the run store.
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 import streamlit as st
 
 from pages import require_shell
 
 require_shell()
 
-from dlnn import runner  # noqa: E402  (after the shell check, see pages/__init__.py)
-from dlnn.config import (  # noqa: E402
-    ACTIVATIONS,
-    INITIALIZERS,
-    MONITORS,
-    OPTIMIZER_DEFAULT_LR,
-    POOLINGS,
-    ConfigError,
-    RunConfig,
-    registered_datasets,
-)
+from dlnn import registry, runner  # noqa: E402  (after the shell check, see pages/__init__.py)
+from dlnn.config import MONITORS, OPTIMIZER_DEFAULT_LR, ConfigError, RunConfig  # noqa: E402
 from dlnn.config_url import config_from_query, query_from_config  # noqa: E402
-from dlnn.data import DATASETS  # noqa: E402
-from dlnn.models import MODELS  # noqa: E402
 from dlnn.runs import ACTIVE, Run  # noqa: E402
 from pages import components  # noqa: E402
 
@@ -62,57 +49,66 @@ def seed_widgets(config: RunConfig) -> None:
     Streamlit forgets a widget's state when a page without it runs; the configuration lives
     on in CONFIG_STATE and is put back here.
     """
-    for field in fields(RunConfig):
-        st.session_state.setdefault(WIDGET + field.name, getattr(config, field.name))
+    for name in registry.fields():
+        st.session_state.setdefault(WIDGET + name, getattr(config, name))
+
+
+def draft_config() -> RunConfig:
+    """The configuration the controls hold right now (not validated)."""
+    return RunConfig(**{name: st.session_state[WIDGET + name] for name in registry.fields()})
+
+
+def fit_choices(name: str, options: list) -> list:
+    """Keep a choice control's value among `options` (the data set changed, say)."""
+    if options and st.session_state.get(WIDGET + name) not in options:
+        st.session_state[WIDGET + name] = options[0]
+    return options
 
 
 def render_controls() -> dict:
-    """Every RunConfig field as a control in the sidebar; returns the raw values."""
+    """The fields that matter for the chosen data set and model, as controls in the sidebar.
+
+    Each control's bounds, options and help come from the field's declaration. A model that
+    cannot train on the chosen data set is not offered; fields that change nothing for this
+    configuration (pooling for an MLP, the clock fields for MNIST) are hidden and keep their
+    defaults. Returns the raw values of every field.
+    """
     sidebar = st.sidebar
     sidebar.header("Configuration")
-    datasets = registered_datasets()
-    sidebar.selectbox("Data set", datasets, key=WIDGET + "dataset",
-                      format_func=lambda name: DATASETS[name].title if name in DATASETS
-                      else name)
-    sidebar.selectbox("Model", list(MODELS), key=WIDGET + "model",
-                      format_func=lambda name: f"{name} · {MODELS[name].title}")
-    optimizer = sidebar.selectbox("Optimizer", list(OPTIMIZER_DEFAULT_LR),
-                                  key=WIDGET + "optimizer")
-    sidebar.number_input(
-        "Learning rate", min_value=0.0, value=None, format="%g", step=0.0001,
-        key=WIDGET + "learning_rate",
-        placeholder=f"optimizer default ({OPTIMIZER_DEFAULT_LR[optimizer]:g})",
-        help="Empty: the optimizer's default, chosen so that every optimizer trains "
-             "(Adadelta uses 1.0, not Keras' 0.001).")
-    sidebar.selectbox("Activation", ACTIVATIONS, key=WIDGET + "activation")
-    sidebar.selectbox("Initializer", INITIALIZERS, key=WIDGET + "initializer",
-                      help="Kernel initializer of every Dense and Conv layer.")
-    left, right = sidebar.columns(2)
-    left.number_input("Dropout", min_value=0.0, max_value=0.99, value=None, step=0.05,
-                      key=WIDGET + "dropout", placeholder="model default",
-                      help="Rate of every Dropout layer; empty keeps the model's own rates.")
-    right.selectbox("Pooling", POOLINGS, key=WIDGET + "pooling")
-    left.number_input("Batch size", min_value=1, step=32, key=WIDGET + "batch_size")
-    right.number_input("Epochs", min_value=1, step=1, key=WIDGET + "epochs")
-    left.number_input("Subset", min_value=1, value=None, step=1000, key=WIDGET + "subset",
-                      placeholder="all", help="Train on this many training images (>= 10).")
-    right.number_input("Validation fraction", min_value=0.0, max_value=0.5, step=0.05,
-                       key=WIDGET + "validation_fraction")
-    left.number_input("Seed", min_value=0, step=1, key=WIDGET + "seed")
-    sidebar.toggle("Permute pixels", key=WIDGET + "permute",
-                   help="One fixed random pixel permutation for every image (Task 2).")
-    stopping = sidebar.toggle("Early stopping", key=WIDGET + "early_stopping")
-    model = st.session_state[WIDGET + "model"]
-    monitors = MONITORS + (MODELS[model].extra_monitors if model in MODELS else ())
-    if st.session_state[WIDGET + "monitor"] not in monitors:
-        st.session_state[WIDGET + "monitor"] = monitors[0]
-    left, right = sidebar.columns(2)
-    left.selectbox("Monitor", monitors, key=WIDGET + "monitor", disabled=not stopping)
-    right.number_input("Patience", min_value=0, step=1, key=WIDGET + "patience",
-                       disabled=not stopping)
-    sidebar.checkbox("Restore best weights", key=WIDGET + "restore_best",
-                     disabled=not stopping)
-    return {field.name: st.session_state[WIDGET + field.name] for field in fields(RunConfig)}
+    datasets = registry.datasets()
+    fields = registry.fields()
+    components.field_widget(fields["dataset"], WIDGET + "dataset", container=sidebar,
+                            format_func=lambda name: datasets[name].title)
+    models = registry.models_for(st.session_state[WIDGET + "dataset"])
+    components.field_widget(fields["model"], WIDGET + "model", container=sidebar,
+                            options=fit_choices("model", list(models)),
+                            format_func=lambda name: f"{name} · {models[name].title}")
+    spec = models[st.session_state[WIDGET + "model"]]
+    fit_choices("monitor", [*MONITORS, *spec.extra_monitors])
+    draft = draft_config()
+    stopping = bool(st.session_state[WIDGET + "early_stopping"])
+    lab_fields = sidebar.expander("Clock settings" if spec.task == "clock" else "More settings",
+                                  expanded=spec.task != "classification")
+    values = {}
+    for name, declared in fields.items():
+        if not declared.relevant(draft):
+            values[name] = declared.default
+            continue
+        values[name] = st.session_state[WIDGET + name]
+        if name in ("dataset", "model"):
+            continue
+        container = sidebar if declared.lab == "core" else lab_fields
+        if name == "monitor":
+            components.field_widget(declared, WIDGET + name, container=container,
+                                    options=[*MONITORS, *spec.extra_monitors],
+                                    disabled=not stopping)
+        elif name == "learning_rate":
+            default = OPTIMIZER_DEFAULT_LR[st.session_state[WIDGET + "optimizer"]]
+            components.field_widget(declared, WIDGET + name, container=container,
+                                    placeholder=f"optimizer default ({default:g})")
+        else:
+            components.field_widget(declared, WIDGET + name, container=container)
+    return values
 
 
 def config_from_controls(values: dict) -> tuple[RunConfig, ConfigError | None]:
@@ -166,7 +162,7 @@ def render_model_summary(config: RunConfig, expanded: bool) -> None:
 def render_idle(config: RunConfig, error: ConfigError | None, shown: Run | None) -> None:
     """Before a run: the Start button (or the stored result), the model summary."""
     if error is not None:
-        st.error(f"**{error.field}**: {error}", icon=":material/error:")
+        st.error(f"**{error.field}**: {error.reason}", icon=":material/error:")
         return
     if shown is not None and shown.status == "finished":
         note, action = st.columns([4, 1], vertical_alignment="center")

@@ -71,7 +71,7 @@ def write_run(
 
 def write_three_runs(store: RunStore) -> dict[str, Run]:
     """A finished, a failed and a cancelled tiny run, keyed by status."""
-    base = RunConfig(model="mlp-keras", epochs=2, subset=40)
+    base = RunConfig(model="mlp-keras", epochs=2, subset=40, batch_size=16)
     return {
         "finished": write_run(store, base, "finished"),
         "failed": write_run(store, base.replace(optimizer="sgd", learning_rate=5.0), "failed",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dlnn import registry
+from dlnn.clocks.lab import CLOCK_MODELS
 from dlnn.clocks.metrics import common_sense_error, minutes_to_time
 from dlnn.clocks.models import (
-    CLOCK_MODEL_ENTRIES,
     ENCODINGS,
     ClockOptions,
     build_clock_model,
@@ -16,7 +17,7 @@ from dlnn.clocks.models import (
     decode_outputs,
     encoding_of,
 )
-from dlnn.models import MODELS, build_model
+from dlnn.models import build_model
 
 keras = pytest.importorskip("keras")
 
@@ -25,14 +26,15 @@ LABELS = np.array([[0, 0], [11, 59], [0, 1], [3, 58], [4, 2], [6, 30], [9, 45], 
 SMALL = ClockOptions((32, 32, 1), conv_blocks=2, first_filters=4, dense_units=8)
 
 
-@pytest.mark.parametrize("name", list(CLOCK_MODEL_ENTRIES))
+@pytest.mark.parametrize("name", list(CLOCK_MODELS))
 def test_every_clock_model_fits_a_step(name: str) -> None:
     model = compile_clock_model(build_clock_model(name, SMALL), name, "adam")
     x = np.random.default_rng(0).random((len(LABELS), 32, 32, 1), dtype=np.float32)
     logs = model.train_on_batch(x, encoding_of(name).encode(LABELS), return_dict=True)
     assert np.isfinite(logs["loss"])
     assert sorted(model.output_names) == sorted(head.name for head in encoding_of(name).heads)
-    assert MODELS[name].task == "clock" and "val_cse" in MODELS[name].extra_monitors
+    spec = registry.models()[name]
+    assert spec.task == "clock" and "val_cse" in spec.extra_monitors
 
 
 def _perfect_outputs(encoding_name: str) -> dict[str, np.ndarray]:
@@ -82,7 +84,11 @@ def test_options_add_batch_norm_and_augmentation_layers() -> None:
     assert "BatchNormalization" not in plain and "RandomRotation" not in plain
 
 
-def test_zoo_builder_builds_a_clock_model() -> None:
-    model = build_model("clock-two-head", (48, 48), 12, pooling="average")
-    assert sorted(model.output_names) == ["hour", "minute"]
-    assert "AveragePooling2D" in {type(layer).__name__ for layer in model.layers}
+def test_clock_models_are_built_by_their_task_only() -> None:
+    """One builder per model: the zoo's generic builder refuses clock models (their task
+    builds them from the run's clock fields, for the summary and for training alike)."""
+    with pytest.raises(ValueError, match="not in the zoo"):
+        build_model("clock-two-head", (48, 48), 12)
+    pooled = build_clock_model("clock-two-head", ClockOptions((48, 48, 1), pooling="average",
+                                                              conv_blocks=2, first_filters=4))
+    assert "AveragePooling2D" in {type(layer).__name__ for layer in pooled.layers}

@@ -2,8 +2,9 @@
 
 import pytest
 
-from dlnn.config import RunConfig
-from dlnn.config_url import config_from_query, format_value, parse_value, query_from_config
+from dlnn import registry
+from dlnn.config import ConfigError, RunConfig
+from dlnn.config_url import config_from_query, query_from_config
 
 ROUND_TRIPS = [
     RunConfig(),
@@ -68,9 +69,20 @@ def test_unknown_parameters_are_ignored_and_lists_take_the_last_value():
     ("model", "cnn-keras", "cnn-keras"),
 ])
 def test_parse_value(name, raw, value):
-    assert parse_value(name, raw) == value
+    assert registry.field_named(name).parse(raw) == value
+
+
+@pytest.mark.parametrize("name, raw", [
+    ("epochs", "1_0"), ("epochs", "1e1"), ("epochs", "2.0"), ("learning_rate", "nan"),
+    ("learning_rate", "inf"), ("permute", "maybe"), ("subset", "10k"),
+])
+def test_parse_refuses_what_the_user_did_not_write(name, raw):
+    with pytest.raises(ConfigError) as error:
+        registry.field_named(name).parse(raw)
+    assert error.value.field == name
 
 
 def test_format_value():
-    assert [format_value(v) for v in (None, True, False, 0.001, 3)] == [
+    field = registry.field_named("learning_rate")
+    assert [field.format(v) for v in (None, True, False, 0.001, 3)] == [
         "none", "true", "false", "0.001", "3"]

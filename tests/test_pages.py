@@ -131,8 +131,9 @@ def test_a_bad_link_value_is_named(lab):
 
 def test_a_bad_control_value_is_named(lab):
     at = open_page("train")
-    at.number_input(key=W + "subset").set_value(5).run()
-    assert "subset" in texts(at.error)
+    at.number_input(key=W + "subset").set_value(100).run()
+    at.number_input(key=W + "batch_size").set_value(4096).run()
+    assert "batch_size" in texts(at.error) and "90 training images" in texts(at.error)
     assert not [button for button in at.button if button.key == "start"]
 
 
@@ -147,7 +148,7 @@ def test_a_failed_run_shows_its_reason(lab):
 def test_a_finished_configuration_shows_its_result_and_can_train_again(lab):
     runs = write_three_runs(lab)
     finished = runs["finished"]
-    at = open_page("train", epochs="2", subset="40")
+    at = open_page("train", epochs="2", subset="40", batch_size="16")
     assert at.button(key="train_again")
     accuracy = next(metric for metric in at.metric if metric.label == "Test accuracy")
     assert accuracy.value == "0.6500"

@@ -109,8 +109,9 @@ def test_same_config_and_seed_same_first_epoch(learnable_data_dir: Path) -> None
 
 
 def test_early_stopping_stops_and_records_epochs(learnable_data_dir: Path) -> None:
-    # patience 0 on training accuracy at lr 0: no improvement after the first epoch.
-    config = TINY.replace(epochs=6, optimizer="sgd", learning_rate=1e-9, early_stopping=True,
+    # patience 0 on validation accuracy at the smallest learning rate: no improvement after
+    # the first epoch.
+    config = TINY.replace(epochs=6, optimizer="sgd", learning_rate=1e-6, early_stopping=True,
                           monitor="val_accuracy", patience=0)
     run, record = _execute(config)
     assert record["status"] == "finished"

@@ -1,9 +1,9 @@
-"""The clock lab's commands, registered with `dlnn.cli.extra_commands`.
+"""The clock lab's commands, registered through `dlnn.clocks.lab`.
 
     python -m dlnn clocks generate --n 18000 --preset course-like --seed 0 --out DIR
     python -m dlnn clocks evaluate --run RUN_ID --data DIR [--json] [--predictions FILE.csv]
     python -m dlnn clocks predict --run RUN_ID --image PHOTO.jpg [--json]
-    python -m dlnn reproduce task3 [--quick] [--preset easy] [--json]
+    python -m dlnn reproduce task3 [--quick] [--preset easy] [--json]   (the core's command)
 
 `generate` writes the course's format (`images.npy`, `labels.npy`), so everything that reads
 the course's photographs reads generated clocks too; `evaluate` scores a stored clock model on
@@ -28,7 +28,7 @@ CSV_COLUMNS = ("true_hour", "true_minute", "pred_hour", "pred_minute")
 
 
 def register(commands: Any) -> None:
-    """Add `clocks` (generate, evaluate, predict) and `reproduce` to the CLI."""
+    """Add `clocks` (generate, evaluate, predict) to the CLI."""
     from dlnn.cli import HelpFormatter, OneLineParser
 
     clocks = commands.add_parser("clocks", help="clock lab: generate, evaluate, predict",
@@ -57,18 +57,6 @@ def register(commands: Any) -> None:
     predict.add_argument("--image", required=True, help="PNG or JPEG, any size")
     predict.add_argument("--json", action="store_true", help="print one JSON object")
     predict.set_defaults(handler=command_predict)
-
-    reproduce = commands.add_parser("reproduce", help="reproduce a task of the report",
-                                    formatter_class=HelpFormatter)
-    reproduce.add_argument("task", choices=("task3",), help="task3: telling the time")
-    reproduce.add_argument("--quick", action="store_true",
-                           help="8,000 clocks of 64 pixels, 12 epochs (a class demo)")
-    reproduce.add_argument("--preset", choices=tuple(PRESETS), default="course-like",
-                           help="clock preset of the generated data [course-like]")
-    reproduce.add_argument("--retrain", action="store_true",
-                           help="train even where a finished run exists")
-    reproduce.add_argument("--json", action="store_true", help="print one JSON object")
-    reproduce.set_defaults(handler=command_reproduce)
 
 
 def _fail(message: str) -> SystemExit:
@@ -157,24 +145,14 @@ def command_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def command_reproduce(args: argparse.Namespace) -> int:
-    from dlnn.cli import ProgressPrinter
-    from dlnn.clocks.reproduce import reproduce_task3
-
-    listener = None if args.json else ProgressPrinter()
-    rows = reproduce_task3(quick=args.quick, preset=args.preset, listener=listener,
-                           retrain=args.retrain)
-    if args.json:
-        print(json.dumps({"task": "task3", "quick": args.quick, "preset": args.preset, **rows}))
-    else:
-        print(f"{'':<9} {'model':<16} {'hour acc.':>9} {'minute MAE':>10} {'CSE min':>8} "
-              f"{'train s':>8}  run")
-        for role, row in rows.items():
-            print(f"{role:<9} {row['model']:<16} {_number(row['hour_accuracy'], 4):>9} "
-                  f"{_number(row['minute_mae'], 2):>10} {_number(row['cse_minutes'], 2):>8} "
-                  f"{_number(row['train_seconds'], 0):>8}  {row['run_id']}")
-    finished = all(row["status"] == "finished" for row in rows.values())
-    return 0 if finished else 1
+def print_task3_table(rows: dict[str, dict[str, Any]]) -> None:
+    """`reproduce task3`'s table: one row per model (the report's and ours)."""
+    print(f"{'':<9} {'model':<16} {'hour acc.':>9} {'minute MAE':>10} {'CSE min':>8} "
+          f"{'train s':>8}  run")
+    for role, row in rows.items():
+        print(f"{role:<9} {row['model']:<16} {_number(row['hour_accuracy'], 4):>9} "
+              f"{_number(row['minute_mae'], 2):>10} {_number(row['cse_minutes'], 2):>8} "
+              f"{_number(row['train_seconds'], 0):>8}  {row['run_id']}")
 
 
 def _number(value: float | None, digits: int) -> str:

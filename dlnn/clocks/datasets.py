@@ -23,24 +23,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dlnn.clocks.course import CourseSplit, load_course_data, split_course_data
+from dlnn.clocks.lab import CLOCK_DATASETS, TEST_FRACTION
 from dlnn.clocks.render import PRESETS, ClockStyle, load_or_generate
 
 if TYPE_CHECKING:
     from dlnn.config import RunConfig
-
-COURSE_DATASET = "clocks-course"
-# Data set name -> generator preset (None: the course's files from `data_path`).
-CLOCK_DATASETS: dict[str, str | None] = {
-    **{f"clocks-{preset}": preset for preset in PRESETS},
-    COURSE_DATASET: None,
-}
-TEST_FRACTION = 0.1  # the course's 80/10/10 split keeps a tenth for the test
-
-
-def is_clock_dataset(name: str) -> bool:
-    """Whether `name` is one of the clock data sets."""
-    return name in CLOCK_DATASETS
-
 
 def clock_style(config: RunConfig) -> ClockStyle:
     """The generator style of a generated clock data set, at the run's image size."""

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dlnn.clocks.dial import DIAL_BINS, build_dial_network, decode_dial, encode_dial
+from dlnn.clocks.lab import CLOCK_MODELS
 from dlnn.clocks.metrics import (
     MINUTES_PER_DIAL,
     MINUTES_PER_HOUR,
@@ -50,8 +51,6 @@ from dlnn.clocks.metrics import (
 
 if TYPE_CHECKING:
     import keras
-
-    from dlnn.models import LayerOptions
 
 MAX_AUGMENT_ROTATION = 10.0  # degrees of random rotation at augment = 1
 FIRST_FILTERS = 16  # filters of the first conv block; each later block doubles, up to 128
@@ -257,7 +256,7 @@ def build_clock_network(
 
 
 def build_clock_model(name: str, options: ClockOptions) -> keras.Model:
-    """Clock model `name` (a key of CLOCK_MODEL_ENTRIES), uncompiled."""
+    """Clock model `name` (a key of `dlnn.clocks.lab.CLOCK_MODELS`), uncompiled."""
     if CLOCK_MODEL_ENCODINGS[name] == "dial":
         return build_dial_network(name, options)
     return build_clock_network(name, encoding_of(name), options)
@@ -275,50 +274,6 @@ def compile_clock_model(model: keras.Model, name: str, optimizer: Any) -> keras.
     return model
 
 
-def zoo_builder(name: str) -> Callable[[LayerOptions], keras.Model]:
-    """A `ModelSpec.builder`: the clock model from the zoo's generic options."""
-
-    def build(options: LayerOptions) -> keras.Model:
-        shape = tuple(options.input_shape)
-        if len(shape) == 2:
-            shape = (*shape, 1)
-        clock = ClockOptions(
-            input_shape=shape, activation=options.activation,
-            initializer=options.initializer, dropout=options.rate(0.2),
-            pooling=options.pooling,
-        )
-        return build_clock_model(name, clock)
-
-    return build
-
-
-@dataclass(frozen=True)
-class ClockModelEntry:
-    """A clock model's zoo entry; `dlnn.models` turns each into a `ModelSpec`."""
-
-    encoding: str  # a key of ENCODINGS
-    title: str
-    source: str
-    monitors: tuple[str, ...] = ("val_cse", "val_minute_error", "val_hour_accuracy")  # task adds
-
-
-CLOCK_MODEL_ENTRIES: dict[str, ClockModelEntry] = {
-    "clock-two-head": ClockModelEntry("two-head", "Clock: hour class + minute/60 regression",
-                                      "the report's Task 3 model"),
-    "clock-minute-sincos": ClockModelEntry("minute-sincos",
-                                           "Clock: hour class + minute (sin, cos)",
-                                           "public re-implementations"),
-    "clock-angle": ClockModelEntry("angle", "Clock: time as one angle (sin, cos)",
-                                   "best public result (8.5 min CSE)"),
-    "clock-hands": ClockModelEntry("hands",
-                                   "Clock: hour-hand angle + minute (sin, cos), combined",
-                                   "dlnn: the hour hand picks the hour around the minute hand"),
-    "clock-dial": ClockModelEntry("dial", "Clock: dial reader (unrolled dial, hands from the 12)",
-                                  "dlnn: rotation-equivariant polar network"),
-    **{f"clock-bins-{n}": ClockModelEntry(f"bins-{n}", f"Clock: {n} time classes",
-                                          "classification into equal arcs of the dial")
-       for n in (24, 72, 720)},
-}
 CLOCK_MODEL_ENCODINGS: dict[str, str] = {
-    name: entry.encoding for name, entry in CLOCK_MODEL_ENTRIES.items()
+    name: encoding for name, (encoding, _title, _source) in CLOCK_MODELS.items()
 }

@@ -27,6 +27,7 @@ import numpy as np
 
 from dlnn.clocks.datasets import clock_split, model_input, resize_images
 from dlnn.clocks.dial import average_outputs, dial_views, register_layers
+from dlnn.clocks.lab import CLOCK_MODELS
 from dlnn.clocks.metrics import (
     common_sense_error,
     cyclic_minute_mae,
@@ -43,9 +44,8 @@ from dlnn.clocks.models import (
     encoding_of,
 )
 from dlnn.config import RunConfig
-from dlnn.models import MODELS
 from dlnn.runs import Run
-from dlnn.training import TASKS, TrainingData, make_optimizer
+from dlnn.training import TrainingData, make_optimizer
 
 PREDICT_BATCH = 256
 LR_PATIENCE = 2  # epochs without a better val_cse before the learning rate halves
@@ -232,7 +232,7 @@ def read_times(run: Run, images: np.ndarray) -> np.ndarray:
     Images of another size are resized to the run's `image_size` first.
     """
     config = run.config
-    if getattr(MODELS[config.model], "task", "") != "clock":
+    if config.model not in CLOCK_MODELS:
         raise ValueError(f"run {run.run_id} trained {config.model}, not a clock model")
     if not run.model_path.exists():
         raise ValueError(f"run {run.run_id} has no saved model (status {run.status})")
@@ -241,5 +241,4 @@ def read_times(run: Run, images: np.ndarray) -> np.ndarray:
     return predict_times(config.model, model, model_input(images))
 
 
-TASKS["clock"] = ClockTask()
 register_layers()  # so that stored dial readers load in any process that imports the task
