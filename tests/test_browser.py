@@ -44,6 +44,11 @@ POINTS_JS = """() => {
   const chart = document.querySelector('.st-key-live_loss .js-plotly-plot');
   return chart && chart._fullData ? chart._fullData.map(trace => trace._length || 0) : null;
 }"""
+# Name and number of points of every trace of the Runs page's comparison chart.
+COMPARED_JS = """() => {
+  const chart = document.querySelector('.st-key-runs_compare .js-plotly-plot');
+  return chart && chart._fullData ? chart._fullData.map(t => [t.name, t._length || 0]) : null;
+}"""
 
 
 def free_port() -> int:
@@ -176,6 +181,11 @@ def test_runs_page_lists_and_compares_both_runs(server, page):
         page.wait_for_timeout(500)
     page.get_by_text("Comparing 2 runs").wait_for()
     page.get_by_text("Highlighted rows differ").wait_for()
+    traces = page.wait_for_function(COMPARED_JS).json_value()
+    # Legends name what the runs changed; the finished run has a point for each of its 4
+    # epochs (the stopped one is drawn only if it finished an epoch before the Stop).
+    assert all(re.search(r"· epochs=(4|200)\b", name) for name, _ in traces), traces
+    assert [points for name, points in traces if re.search(r"epochs=4\b", name)] == [4], traces
     screenshot(page, "runs-compare", height=2000)
 
 

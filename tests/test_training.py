@@ -10,6 +10,7 @@ import pytest
 
 from dlnn import training
 from dlnn.config import RunConfig
+from dlnn.permutation import make_permutation, permute_pixels, unpermute_pixels
 from dlnn.runs import RunStore
 
 TINY = RunConfig(model="mlp-geron", epochs=2, batch_size=32, optimizer="adam", seed=1)
@@ -118,7 +119,29 @@ def test_early_stopping_stops_and_records_epochs(learnable_data_dir: Path) -> No
     assert run.result()["epochs_run"] < 6
 
 
-def test_permuted_run_trains(learnable_data_dir: Path) -> None:
-    run, record = _execute(TINY.replace(permute=True, epochs=1))
-    assert record["status"] == "finished"
-    assert run.config.permute is True
+def test_permuted_run_trains_on_one_permutation_of_the_images(
+    learnable_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_load = training.ClassificationTask.load_data
+    loaded = []
+
+    def recorded(self, config):
+        loaded.append(real_load(self, config))
+        return loaded[-1]
+
+    monkeypatch.setattr(training.ClassificationTask, "load_data", recorded)
+    config = TINY.replace(permute=True, epochs=1)
+    _, record = _execute(config)
+    assert record["status"] == "finished" and len(loaded) == 1
+    permuted = loaded[0]
+    original = real_load(training.ClassificationTask(), config.replace(permute=False))
+    # one permutation, seeded by the run's seed, for the training, validation and test images
+    permutation = make_permutation(28 * 28, seed=config.seed)
+    for split in ("x_train", "x_val", "x_test"):
+        images, scrambled = getattr(original, split), getattr(permuted, split)
+        assert len(images) > 0 and scrambled.shape == images.shape
+        assert (scrambled != images).mean() > 0.9  # the noise pixels moved
+        assert np.array_equal(scrambled, permute_pixels(images, permutation))
+        assert np.array_equal(unpermute_pixels(scrambled, permutation), images)
+    for split in ("y_train", "y_val", "y_test"):
+        assert np.array_equal(getattr(permuted, split), getattr(original, split))

@@ -25,7 +25,9 @@ The readout is differentiable end to end and has no weights: what is learnt is t
 and the mirror flag. The unrolled dial assumes the clock roughly fills and is centred in the
 picture, as in the course's photographs and the generated sets. In training, `TurnAndFlip`
 turns and mirrors the unrolled dials (exact augmentations); at test time `dial_views` and
-`average_outputs` average each picture's reading with its mirror image's.
+`average_outputs` average each picture's reading with its mirror image's. The four custom
+layers live in `dlnn.clocks.dial_layers`, imported only when a network is built, so importing
+this module needs no Keras.
 
 Example:
     >>> targets = encode_dial(np.array([[3, 0]]))
@@ -120,165 +122,15 @@ def average_outputs(outputs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarra
 
 
 # -- layers -----------------------------------------------------------------------------------
-def _register(cls: type) -> type:
-    import keras
-
-    return keras.saving.register_keras_serializable(package="dlnn")(cls)
-
-
-def _polar_taps(height: int, width: int, radii: int, angles: int, extent: float):
-    """Flat pixel indices (4, radii * angles) and bilinear weights of the polar grid."""
-    radius = (np.arange(radii) + 0.5) / radii * extent * min(height, width)
-    theta = np.arange(angles) * 2 * np.pi / angles
-    x = (width - 1) / 2 + radius[:, None] * np.sin(theta)[None, :]
-    y = (height - 1) / 2 - radius[:, None] * np.cos(theta)[None, :]
-    x = np.clip(x, 0, width - 1.001).ravel()
-    y = np.clip(y, 0, height - 1.001).ravel()
-    x0, y0 = np.floor(x).astype(np.int32), np.floor(y).astype(np.int32)
-    fx, fy = x - x0, y - y0
-    indices = np.stack([y0 * width + x0, y0 * width + x0 + 1,
-                        (y0 + 1) * width + x0, (y0 + 1) * width + x0 + 1])
-    weights = np.stack([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy])
-    return indices.astype(np.int32), weights.astype(np.float32)
-
-
 def register_layers() -> dict[str, type]:
-    """The custom layers by name, defined and registered with Keras on first use.
+    """The custom layers by name (`dlnn.clocks.dial_layers`), registered with Keras.
 
     Importing this module needs no Keras; loading a stored `clock-dial` model needs this
     called first (`dlnn.clocks.task` does on import).
     """
-    if _REGISTERED:
-        return _REGISTERED
-    import keras
-    from keras import ops
+    from dlnn.clocks.dial_layers import LAYERS
 
-    class PolarSampling(keras.layers.Layer):
-        """(B, H, W, 1) images -> (B, radii, angles, 1): the picture unrolled around its centre.
-
-        Row r is the circle at radius (r + 0.5) / radii * extent * side; column a the direction
-        a * 360 / angles degrees clockwise from the image's top. Bilinear, no weights.
-        """
-
-        def __init__(self, radii: int = POLAR_RADII, angles: int = POLAR_ANGLES,
-                     extent: float = POLAR_EXTENT, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.radii, self.angles, self.extent = radii, angles, extent
-
-        def build(self, input_shape: tuple) -> None:
-            height, width = int(input_shape[1]), int(input_shape[2])
-            self.taps = _polar_taps(height, width, self.radii, self.angles, self.extent)
-
-        def call(self, images: Any) -> Any:
-            indices, weights = self.taps
-            flat = ops.reshape(images, (ops.shape(images)[0], -1))
-            picked = ops.take(flat, ops.convert_to_tensor(indices.ravel()), axis=1)
-            picked = ops.reshape(picked, (-1, 4, indices.shape[1]))
-            polar = ops.sum(picked * ops.convert_to_tensor(weights)[None], axis=1)
-            return ops.reshape(polar, (-1, self.radii, self.angles, 1))
-
-        def compute_output_shape(self, input_shape: tuple) -> tuple:
-            return (input_shape[0], self.radii, self.angles, 1)
-
-        def get_config(self) -> dict[str, Any]:
-            return {**super().get_config(), "radii": self.radii, "angles": self.angles,
-                    "extent": self.extent}
-
-    class CircularPad(keras.layers.Layer):
-        """Pads the angle axis (axis 2 of (B, R, A, C), axis 1 of (B, A, C)) by wrapping round,
-        and the radius axis of 4-D inputs with zeros, for a 'valid' convolution after it."""
-
-        def __init__(self, width: int = 1, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.width = width
-
-        def call(self, x: Any) -> Any:
-            w = self.width
-            axis = 2 if len(x.shape) == 4 else 1
-            size = x.shape[axis]
-            head = ops.take(x, list(range(size - w, size)), axis=axis)
-            tail = ops.take(x, list(range(w)), axis=axis)
-            x = ops.concatenate([head, x, tail], axis=axis)
-            if axis == 2:
-                x = ops.pad(x, [(0, 0), (w, w), (0, 0), (0, 0)])
-            return x
-
-        def compute_output_shape(self, input_shape: tuple) -> tuple:
-            shape = list(input_shape)
-            if len(shape) == 4:
-                shape[1] = None if shape[1] is None else shape[1] + 2 * self.width
-                shape[2] = None if shape[2] is None else shape[2] + 2 * self.width
-            else:
-                shape[1] = None if shape[1] is None else shape[1] + 2 * self.width
-            return tuple(shape)
-
-        def get_config(self) -> dict[str, Any]:
-            return {**super().get_config(), "width": self.width}
-
-    class TurnAndFlip(keras.layers.Layer):
-        """Training only: turns each unrolled dial by a random angle and mirrors half of them.
-
-        Both keep the true time (the numerals turn and flip with the hands), so they are exact
-        augmentations: the convolutions see every orientation and as many mirrored dials as
-        upright ones. At inference it passes the input through.
-        """
-
-        def __init__(self, seed: int | None = None, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.seed = seed
-            self.generator = keras.random.SeedGenerator(seed)
-
-        def call(self, x: Any, training: bool | None = None) -> Any:
-            if not training:
-                return x
-            batch, angles = ops.shape(x)[0], x.shape[2]
-            turn = keras.random.randint((batch, 1), 0, angles, seed=self.generator)
-            flip = keras.random.randint((batch, 1), 0, 2, seed=self.generator) * 2 - 1
-            columns = ops.mod(flip * ops.arange(angles)[None, :] + turn, angles)
-            return ops.take_along_axis(x, columns[:, None, :, None], axis=2)
-
-        def get_config(self) -> dict[str, Any]:
-            return {**super().get_config(), "seed": self.seed}
-
-    class DialReadout(keras.layers.Layer):
-        """Maps (B, bins, 3) logits of the 12, hour hand and minute hand, and a (B, 1) mirror
-        logit -> three (B, bins) distributions: the hour hand's and the minute hand's angle
-        from the 12, and the minute hand's from the hour hand, on an upright dial."""
-
-        def build(self, input_shape: Any) -> None:
-            bins = int(input_shape[0][1])
-            shift = (np.arange(bins)[:, None] + np.arange(bins)[None, :]) % bins
-            back = (np.arange(bins)[None, :] - np.arange(bins)[:, None]) % bins
-            self.shifts = shift.astype(np.int32), back.astype(np.int32)  # [gap, position]
-
-        def call(self, inputs: Any) -> Any:
-            logits, mirror_logit = inputs
-            maps = ops.softmax(logits, axis=1)
-            twelve, hour, minute = maps[:, :, 0], maps[:, :, 1], maps[:, :, 2]
-            mirrored = ops.sigmoid(mirror_logit)
-
-            def angle_between(origin: Any, target: Any) -> Any:
-                # sum over directions a of origin(a) * target(a + gap), and (a - gap) mirrored
-                forward, backward = (
-                    ops.sum(origin[:, None, :] * ops.take(target, ops.convert_to_tensor(s),
-                                                          axis=1), axis=2)
-                    for s in self.shifts
-                )
-                return (1.0 - mirrored) * forward + mirrored * backward
-
-            return (angle_between(twelve, hour), angle_between(twelve, minute),
-                    angle_between(hour, minute))
-
-        def compute_output_shape(self, input_shape: Any) -> tuple:
-            shape = (input_shape[0][0], input_shape[0][1])
-            return shape, shape, shape
-
-    _REGISTERED.update(PolarSampling=_register(PolarSampling), CircularPad=_register(CircularPad),
-                       TurnAndFlip=_register(TurnAndFlip), DialReadout=_register(DialReadout))
-    return _REGISTERED
-
-
-_REGISTERED: dict[str, type] = {}
+    return LAYERS
 
 
 # -- the network ------------------------------------------------------------------------------
@@ -286,8 +138,9 @@ def _conv(x: Any, filters: int, options: ClockOptions, kernel: int = 3, dilation
     """A wrap-around convolution along the angle axis (2-D on the dial, 1-D once collapsed)."""
     from keras import layers
 
-    pad = register_layers()["CircularPad"]
-    x = pad((kernel // 2) * dilation)(x)
+    from dlnn.clocks.dial_layers import CircularPad
+
+    x = CircularPad((kernel // 2) * dilation)(x)
     conv = layers.Conv2D if len(x.shape) == 4 else layers.Conv1D
     x = conv(filters, kernel, dilation_rate=dilation, padding="valid",
              kernel_initializer=options.initializer, use_bias=not options.batch_norm)(x)
@@ -307,12 +160,12 @@ def build_dial_network(name: str, options: ClockOptions) -> keras.Model:
     import keras
     from keras import layers
 
-    custom = register_layers()
+    from dlnn.clocks.dial_layers import DialReadout, PolarSampling, TurnAndFlip
+
     inputs = keras.Input(options.input_shape, name="image")
-    x = custom["PolarSampling"]()(inputs)
+    x = PolarSampling()(inputs)
     if options.augment > 0:
-        x = custom["TurnAndFlip"]()(x)
-    filters = options.first_filters
+        x = TurnAndFlip()(x)
     for block in range(options.conv_blocks):
         filters = min(options.first_filters * 2**block, options.max_filters)
         for _ in range(options.convs_per_block):
@@ -326,7 +179,7 @@ def build_dial_network(name: str, options: ClockOptions) -> keras.Model:
     x = layers.Dropout(options.dropout)(x)
     logits = layers.Conv1D(3, 1, name="maps")(x)
     mirror = layers.Dense(1, name="mirror")(layers.GlobalAveragePooling1D()(x))
-    hour, minute, gap = custom["DialReadout"](name="readout")([logits, mirror])
+    hour, minute, gap = DialReadout(name="readout")([logits, mirror])
     outputs = {
         "hour_hand": layers.Identity(name="hour_hand")(hour),
         "minute_hand": layers.Identity(name="minute_hand")(minute),
