@@ -86,9 +86,3 @@ def photo_to_clock(image: np.ndarray, size: int) -> np.ndarray:
     picture = picture.crop((left, top, left + side, top + side))
     return np.asarray(picture.resize((size, size), Image.BILINEAR), dtype=np.uint8)
 
-
-def style_limits() -> dict[str, tuple[float, float]]:
-    """Allowed (low, high) of each numeric `ClockStyle` field, for sliders."""
-    from dlnn.clocks import render
-
-    return dict(render._LIMITS)

@@ -1,0 +1,196 @@
+"""The Train tab: the clock run's setup, then its live progress or its result.
+
+Three buttons load a setting (the class setting from `dlnn.clocks.reproduce.class_setting`,
+the full report model and our full model); every control is a run-configuration field drawn
+by `components.field_widget`, so its bounds and help are the field's declaration. A running
+run shows its progress, validation CSE and hour accuracy live; a configuration that has
+finished shows its result here (and the Results tab shows its test clocks).
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from dlnn import history, registry, runner
+from dlnn.clocks import results
+from dlnn.clocks.lab import CLOCK_DATASETS, COURSE_DATASET
+from dlnn.clocks.reproduce import class_setting, task3_configs
+from dlnn.config import MONITORS, ConfigError, RunConfig
+from dlnn.runs import ACTIVE, Run
+from pages import components
+from pages.clock_tabs import state
+from pages.clock_tabs.run_views import render_curves, render_tiles
+
+# The controls, row by row; the last rows sit in an expander. A field that changes nothing
+# for the configuration (the folder for generated clocks, patience without early stopping)
+# is hidden and keeps its default.
+ROWS = (
+    ("dataset", "model", "optimizer", "epochs"),
+    ("clock_images", "image_size", "batch_size", "seed"),
+    ("conv_blocks", "conv_filters", "convs_per_block", "dense_units"),
+    ("augment", "batch_norm", "data_path"),
+)
+MORE_ROWS = (
+    ("learning_rate", "activation", "initializer", "dropout"),
+    ("validation_fraction", "early_stopping", "monitor", "patience", "restore_best"),
+)
+ENDED_ICONS = {"failed": ":material/error:", "interrupted": ":material/report:",
+               "cancelled": ":material/cancel:"}
+
+
+def render_settings() -> None:
+    """The buttons that load a whole setting: the class setting and the two full ones."""
+    quick = class_setting()
+    buttons = st.columns(3)
+    if buttons[0].button(f"Class setting: {results.describe_setting(quick)}",
+                         icon=":material/bolt:", key="clock.quick",
+                         help="Our model on turned clocks, small enough for a lesson "
+                              "(`python -m dlnn reproduce task3 --quick`)."):
+        state.use_config(quick)
+        st.rerun()
+    for cell, (role, preset) in zip(buttons[1:], task3_configs().items(), strict=True):
+        who = "The report's model" if role == "baseline" else "Our model"
+        if cell.button(f"{who}, full: {results.describe_setting(preset)}",
+                       icon=":material/tune:", key=f"clock.full.{role}"):
+            state.use_config(preset)
+            st.rerun()
+
+
+def seed_widgets(config: RunConfig) -> None:
+    """Give each control its value from `config` unless it has one (see pages/train.py)."""
+    for row in (*ROWS, *MORE_ROWS):
+        for name in row:
+            st.session_state.setdefault(state.WIDGET + name, getattr(config, name))
+
+
+def draft(config: RunConfig) -> RunConfig:
+    """`config` with the controls' current values (not validated)."""
+    return config.replace(**{name: st.session_state[state.WIDGET + name]
+                             for row in (*ROWS, *MORE_ROWS) for name in row})
+
+
+def field_options(name: str, config: RunConfig) -> list | None:
+    """The choices a clock run offers for a field (None: every allowed one)."""
+    if name == "dataset":
+        return list(CLOCK_DATASETS)
+    if name == "model":
+        return list(registry.models_for(config.dataset))
+    if name == "monitor":
+        return [*MONITORS, *registry.models()[config.model].extra_monitors]
+    return None
+
+
+def render_row(row: tuple[str, ...], config: RunConfig, values: dict) -> None:
+    """The relevant fields of one row as widgets; `values` gets every field's value."""
+    shown = [name for name in row if registry.field_named(name).relevant(config)]
+    for name in row:
+        if name not in shown:
+            values[name] = registry.field_named(name).default
+    if not shown:
+        return
+    for cell, name in zip(st.columns(len(row)), shown, strict=False):
+        key = state.WIDGET + name
+        options = field_options(name, config)
+        if options is not None and st.session_state.get(key) not in options:
+            st.session_state[key] = options[0]  # the data set changed, say
+        format_func = str
+        if name in ("dataset", "model"):
+            titles = registry.datasets() if name == "dataset" else registry.models()
+            format_func = lambda choice, titles=titles: f"{choice} · {titles[choice].title}"  # noqa: E731
+        components.field_widget(registry.field_named(name), key, container=cell,
+                                options=options, format_func=format_func)
+        value = st.session_state[key]
+        values[name] = None if value == "" and registry.field_named(name).optional else value
+
+
+def render_controls(config: RunConfig) -> RunConfig:
+    """Every clock field as a control; returns the configuration they hold (not validated)."""
+    seed_widgets(config)
+    values: dict = {}
+    for row in ROWS:
+        render_row(row, draft(config), values)
+    with st.expander("Learning rate, activation, initializer, dropout, early stopping"):
+        for row in MORE_ROWS:
+            render_row(row, draft(config), values)
+    return config.replace(**values)
+
+
+@st.fragment(run_every=components.LIVE_REFRESH_SECONDS)
+def render_live(run_id: str) -> None:
+    """Progress bar, Stop button, validation CSE and hour accuracy of an active run."""
+    run = components.find_run(run_id)
+    record = run.status_record() if run else {"status": "deleted"}
+    if record["status"] not in ACTIVE:
+        st.rerun(scope="app")  # the tab shows the result instead
+    events = run.events()
+    progress = history.progress(events, now=time.time())
+    header, stop = st.columns([5, 1], vertical_alignment="center")
+    header.markdown(f"{components.status_badge(record['status'])} · {run.label}")
+    if run.stop_requested():
+        stop.button("Stopping...", disabled=True, key="clock.live.stopping", width="stretch")
+    elif stop.button("Stop", icon=":material/stop:", key="clock.live.stop", width="stretch"):
+        runner.stop_run(run)
+        st.rerun(scope="fragment")
+    st.progress(progress.fraction, text=components.progress_text(progress))
+    render_tiles(results.live_tiles(progress))
+    render_curves(events, key="clock_live", more=False)
+
+
+def render_finished(run: Run, config: RunConfig) -> None:
+    """A finished run of this configuration: its numbers, curves and a Train again button."""
+    note, again = st.columns([4, 1], vertical_alignment="center")
+    note.markdown(f"{components.status_badge(run.status)} · {run.label} · `{run.run_id}`  \n"
+                  "Its test clocks, the worst readings and the error plots are in the "
+                  "**Results** tab.")
+    if again.button("Train again", icon=":material/replay:", key="clock.again",
+                    width="stretch"):
+        state.set_run(runner.start_run(config, components.run_store(), retrain=True))
+        st.rerun()
+    render_tiles(results.headline(run.result() or {}))
+    render_curves(run.events(), key="clock_train_result", more=False)
+
+
+def render_start(run: Run | None, config: RunConfig) -> None:
+    """The Start button, below what became of this configuration's last run, if it ended."""
+    if run is not None and run.config == config and run.status in ENDED_ICONS:
+        reason = (run.status_record().get("reason")
+                  or history.progress(run.events()).reason or "no reason recorded")
+        st.error(f"The last run of this setup {run.status}: {reason}",
+                 icon=ENDED_ICONS[run.status])
+    if st.button("Start training", type="primary", icon=":material/play_arrow:",
+                 key="clock.start"):
+        state.set_run(runner.start_run(config, components.run_store()))
+        st.rerun()
+
+
+def render() -> None:
+    """The Train tab."""
+    render_settings()
+    notice = st.session_state.pop(state.NOTICE_STATE, None)
+    if notice:
+        st.info(notice, icon=":material/info:")
+    config = render_controls(state.config())
+    st.session_state[state.CONFIG_STATE] = config
+    if config.dataset == COURSE_DATASET:
+        st.caption("The course's files: upload them, or check a folder, in the Course data tab.")
+    try:
+        config.validate()
+    except ConfigError as error:
+        st.error(f"**{error.field}**: {error.reason}", icon=":material/error:")
+        return
+    run = state.current_run()
+    if run is not None and run.status in ACTIVE:
+        if run.config != config:
+            st.info("The controls changed; the run below keeps its own setup.",
+                    icon=":material/info:")
+        render_live(run.run_id)
+        return
+    stored = (run if run is not None and run.config == config and run.status == "finished"
+              else components.run_store().find_finished(config))
+    if stored is None:
+        render_start(run, config)
+        return
+    state.set_run(stored)
+    render_finished(stored, config)
