@@ -60,7 +60,7 @@ def test_every_tab_renders_with_an_empty_store(dlnn_dirs: Path) -> None:
     assert "common-sense error" in texts(tabs[FIGURES])
     assert "Train a clock model first" in texts(tabs[PHOTO])
     assert "MB" in texts(tabs[COURSE])
-    measured = tabs[MEASURED].dataframe[0].value
+    measured = tabs[MEASURED].table[0].value
     assert {"CSE", "hour accuracy", "machine", "what was run"} <= set(measured.columns)
     words = " ".join(measured.astype(str).to_numpy().ravel())
     assert "session 1" not in words and "on torch" not in words
@@ -76,9 +76,9 @@ def test_the_first_visit_and_the_quick_button_give_the_class_setting(dlnn_dirs: 
     at.selectbox(key="clock.w.model").set_value("clock-hands").run()
     at.number_input(key="clock.w.epochs").set_value(3).run()
     assert at.selectbox(key="clock.w.model").value == "clock-hands"
-    button = at.button(key="clock.quick")
-    assert "clock-dial on course-like clocks, 64 px, 8,000 clocks, 12 epochs" in button.label
-    button.click().run()
+    assert "clock-dial on course-like clocks, 64 px, 8,000 clocks, 12 epochs" in texts(
+        at.tabs[TRAIN])
+    at.button(key="clock.quick").click().run()
     no_exception(at)
     assert at.selectbox(key="clock.w.model").value == quick.model == "clock-dial"
     assert at.selectbox(key="clock.w.dataset").value == quick.dataset == "clocks-course-like"
@@ -175,3 +175,23 @@ def test_a_course_folder_becomes_the_training_data(clock_run: Run, tmp_path: Pat
     assert at.text_input(key="clock.w.data_path").value == str(folder)
     assert at.number_input(key="clock.w.image_size").value == 150
     assert str(folder) in texts(at.tabs[TRAIN])
+
+
+def test_results_switch_to_the_sessions_run_once_it_finishes(dlnn_dirs: Path) -> None:
+    from dlnn.runs import RunStore
+
+    store = RunStore()
+    runs = []
+    for seed, cse in ((1, 3.0), (2, 90.0)):
+        run = store.create(class_setting().replace(seed=seed))
+        run.write_result({"status": "finished", "test_cse_minutes": cse})
+        run.set_status("finished")
+        runs.append(run)
+    at = open_clock_lab()
+    assert at.selectbox(key="clock.result_run").value == runs[0].run_id  # the best first
+    at.session_state["clock.run_id"] = runs[1].run_id  # as Start does, the run then finishes
+    at.run()
+    no_exception(at)
+    assert at.selectbox(key="clock.result_run").value == runs[1].run_id
+    at.selectbox(key="clock.result_run").set_value(runs[0].run_id).run()
+    assert at.selectbox(key="clock.result_run").value == runs[0].run_id  # the user's pick stays

@@ -75,10 +75,11 @@ def test_curve_figures_show_minutes_and_percent() -> None:
                            "val_hour_accuracy": [0.1, 0.97]})
     cse = results.curve_figure(epochs, pd.DataFrame(), "cse")
     assert cse.layout.title.text == results.CURVE_TITLES["cse"]
-    assert cse.layout.yaxis.title.text == "minutes"
+    assert cse.layout.yaxis.title.text == "minutes" and cse.layout.yaxis.rangemode == "tozero"
     assert list(cse.data[0].y) == [150.0, 3.0]
     hours = results.curve_figure(epochs, pd.DataFrame(), "hour_accuracy")
     assert hours.layout.yaxis.tickformat == ".0%"
+    assert tuple(hours.layout.yaxis.range) == (0, 1.02)
     assert list(hours.data[0].y) == [0.1, 0.97]
 
 

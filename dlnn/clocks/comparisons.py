@@ -93,5 +93,5 @@ def sweep_figure(state: SweepState, comparison: Comparison, metric: str) -> go.F
     figure = figures.compare_runs(histories, metric, title=comparison.title,
                                   legend_title=comparison.field)
     if figure.data:
-        figure.update_yaxes(title_text=f"{CURVES[metric].name} (minutes)")
+        figure.update_yaxes(title_text=f"{CURVES[metric].name} (minutes)", rangemode="tozero")
     return figure

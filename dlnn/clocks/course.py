@@ -218,11 +218,11 @@ def upload_folder(name: str) -> Path:
     """Where uploaded course files called `name` are kept: `cache/clocks/course/<name>`.
 
     Raises:
-        CourseDataError: when `name` is not one plain folder name (letters, digits, `.`, `-`,
-            `_`), so an upload cannot land outside that folder.
+        CourseDataError: when `name` is not one plain folder name (letters, digits, dots,
+            dashes, underscores), so an upload cannot land outside that folder.
     """
     name = name.strip()
     if not UPLOAD_NAME.fullmatch(name):
-        raise CourseDataError(f"name: {name!r} is not allowed; use letters, digits, '.', '-' "
-                              "or '_', starting with a letter or digit")
+        raise CourseDataError(f"name: {name!r} is not allowed; use letters, digits, dots, "
+                              "dashes or underscores, starting with a letter or digit")
     return paths.cache_dir() / "clocks" / "course" / name

@@ -53,13 +53,15 @@ def decode_photo(data: bytes) -> np.ndarray:
     Raises:
         PhotoError: in one line, when the bytes are no image Pillow can decode.
     """
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as picture:
             return np.asarray(picture)
+    except UnidentifiedImageError:
+        raise PhotoError("the file cannot be read as an image: it is no PNG or JPEG") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
-        raise PhotoError(f"the file cannot be read as an image ({error})") from None
+        raise PhotoError(f"the file cannot be read as an image: {error}") from None
 
 
 def clock_preview(data: bytes, size: int) -> np.ndarray:

@@ -107,10 +107,11 @@ def curve_figure(epochs: pd.DataFrame, batches: pd.DataFrame, metric: str,
     base = metric.removeprefix("val_")
     figure = figures.learning_curves(epochs, batches, metric, title=curve_title(metric),
                                      steps_per_epoch=steps_per_epoch)
+    # Both scales start at 0, so a curve that stays at chance looks flat, not dramatic.
     if base in _PERCENT_CURVES:
-        figure.update_yaxes(title_text="", tickformat=".0%")
+        figure.update_yaxes(title_text="", tickformat=".0%", range=[0, 1.02])
     elif base in _MINUTE_CURVES:
-        figure.update_yaxes(title_text="minutes")
+        figure.update_yaxes(title_text="minutes", rangemode="tozero")
     return figure
 
 

@@ -29,18 +29,19 @@ def style_controls() -> ClockStyle | None:
     preset = st.selectbox("Start from preset", presets, index=len(presets) - 1,
                           key="clock.gen.preset")
     start = playground.preset_values(preset)
+    controls = playground.style_controls()
+    switches = [control for control in controls if control.kind is bool]
+    sliders = [control for control in controls if control.kind is not bool]
     values = {}
+    for cell, control in zip(st.columns(4), switches, strict=False):
+        values[control.name] = cell.toggle(control.label, value=start[control.name],
+                                           key=f"clock.gen.{preset}.{control.name}")
     columns = st.columns(4)
-    for index, control in enumerate(playground.style_controls()):
-        cell = columns[index % 4]
-        key = f"clock.gen.{preset}.{control.name}"
-        if control.kind is bool:
-            values[control.name] = cell.toggle(control.label, value=start[control.name], key=key)
-        else:
-            cast = control.kind
-            values[control.name] = cell.slider(
-                control.label, cast(control.low), cast(control.high), cast(start[control.name]),
-                key=key)
+    for index, control in enumerate(sliders):
+        cast = control.kind
+        values[control.name] = columns[index % 4].slider(
+            control.label, cast(control.low), cast(control.high), cast(start[control.name]),
+            key=f"clock.gen.{preset}.{control.name}")
     try:
         return playground.style_from_values(values)
     except ValueError as error:

@@ -18,10 +18,10 @@ def render() -> None:
     st.markdown("**Measured with this code** on generated clocks (the same clocks for both "
                 "models of a row pair; a tenth of them held out as test clocks). Details and "
                 "run ids: `docs/clocks.md`.")
-    st.dataframe(pd.DataFrame(reproduce.measured_table()), hide_index=True, width="stretch")
+    st.table(pd.DataFrame(reproduce.measured_table()).set_index("clocks"))
     st.markdown("**The report and the best public result**, on the course's photographs "
                 "(not the same clocks, so only roughly comparable)")
-    st.dataframe(pd.DataFrame(reproduce.reported_table()), hide_index=True, width="stretch")
+    st.table(pd.DataFrame(reproduce.reported_table()).set_index("source"))
     rows = reproduce.stored_runs_table(components.run_store())
     if rows:
         st.markdown("**`reproduce task3` runs in this run store**")

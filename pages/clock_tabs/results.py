@@ -43,6 +43,9 @@ def pick_run() -> Run | None:
     if current is not None and current.status == "finished":
         runs[current.run_id] = current
         order = [current.run_id, *(run_id for run_id in order if run_id != current.run_id)]
+        if st.session_state.get(state.RESULT_FOR) != current.run_id:
+            st.session_state[state.RESULT_FOR] = current.run_id  # a new result: show it
+            st.session_state.pop(state.RESULT_CHOICE, None)
     if not order:
         st.info("No finished clock run yet: train one in the Train tab.", icon=":material/info:")
         return None

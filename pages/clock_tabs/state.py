@@ -21,6 +21,7 @@ RUN_STATE = "clock.run_id"
 CONFIG_STATE = "clock.config"
 NOTICE_STATE = "clock.notice"  # one line for the Train tab after another tab changed its setup
 RESULT_CHOICE = "clock.result_run"  # the Results tab's run picker
+RESULT_FOR = "clock.result_for"  # the session's run when the picker was last reset to it
 WIDGET = "clock.w."  # prefix of the Train tab's field widgets
 
 
@@ -51,7 +52,6 @@ def set_run(run: Run) -> None:
     if st.session_state.get(RUN_STATE) == run.run_id:
         return
     st.session_state[RUN_STATE] = run.run_id
-    st.session_state.pop(RESULT_CHOICE, None)
     st.query_params[RUN_PARAM] = run.run_id
 
 

@@ -1,10 +1,10 @@
 """The Train tab: the clock run's setup, then its live progress or its result.
 
-Three buttons load a setting (the class setting from `dlnn.clocks.reproduce.class_setting`,
-the full report model and our full model); every control is a run-configuration field drawn
-by `components.field_widget`, so its bounds and help are the field's declaration. A running
-run shows its progress, validation CSE and hour accuracy live; a configuration that has
-finished shows its result here (and the Results tab shows its test clocks).
+Three buttons load a setting (the class setting, `dlnn.clocks.reproduce.class_setting`, and
+the full report model and our full model of `reproduce task3`); every control is a
+run-configuration field drawn by `components.field_widget`, so its bounds and help are the
+field's declaration. A running run shows its progress, validation CSE and hour accuracy live;
+a configuration that has finished shows its result here (the Results tab: its test clocks).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pages.clock_tabs.run_views import render_curves, render_tiles
 # for the configuration (the folder for generated clocks, patience without early stopping)
 # is hidden and keeps its default.
 ROWS = (
-    ("dataset", "model", "optimizer", "epochs"),
+    ("dataset", "model", "optimizer", "epochs"),  # the first row's choices are wider
     ("clock_images", "image_size", "batch_size", "seed"),
     ("conv_blocks", "conv_filters", "convs_per_block", "dense_units"),
     ("augment", "batch_norm", "data_path"),
@@ -42,20 +42,17 @@ ENDED_ICONS = {"failed": ":material/error:", "interrupted": ":material/report:",
 
 def render_settings() -> None:
     """The buttons that load a whole setting: the class setting and the two full ones."""
-    quick = class_setting()
-    buttons = st.columns(3)
-    if buttons[0].button(f"Class setting: {results.describe_setting(quick)}",
-                         icon=":material/bolt:", key="clock.quick",
-                         help="Our model on turned clocks, small enough for a lesson "
-                              "(`python -m dlnn reproduce task3 --quick`)."):
-        state.use_config(quick)
-        st.rerun()
-    for cell, (role, preset) in zip(buttons[1:], task3_configs().items(), strict=True):
-        who = "The report's model" if role == "baseline" else "Our model"
-        if cell.button(f"{who}, full: {results.describe_setting(preset)}",
-                       icon=":material/tune:", key=f"clock.full.{role}"):
-            state.use_config(preset)
+    settings = {"clock.quick": ("Class setting", class_setting()),
+                **{f"clock.full.{role}": (f"{who}, full", config) for (role, config), who
+                   in zip(task3_configs().items(), ("The report's model", "Our model"),
+                          strict=True)}}
+    for cell, (key, (label, setting)) in zip(st.columns(len(settings)), settings.items(),
+                                            strict=True):
+        icon = ":material/bolt:" if key == "clock.quick" else ":material/tune:"
+        if cell.button(label, icon=icon, key=key, width="stretch"):
+            state.use_config(setting)
             st.rerun()
+        cell.caption(results.describe_setting(setting))
 
 
 def seed_widgets(config: RunConfig) -> None:
@@ -82,7 +79,8 @@ def field_options(name: str, config: RunConfig) -> list | None:
     return None
 
 
-def render_row(row: tuple[str, ...], config: RunConfig, values: dict) -> None:
+def render_row(row: tuple[str, ...], config: RunConfig, values: dict,
+               widths: tuple[int, ...] | None = None) -> None:
     """The relevant fields of one row as widgets; `values` gets every field's value."""
     shown = [name for name in row if registry.field_named(name).relevant(config)]
     for name in row:
@@ -90,15 +88,16 @@ def render_row(row: tuple[str, ...], config: RunConfig, values: dict) -> None:
             values[name] = registry.field_named(name).default
     if not shown:
         return
-    for cell, name in zip(st.columns(len(row)), shown, strict=False):
+    for cell, name in zip(st.columns(widths or len(row)), shown, strict=False):
         key = state.WIDGET + name
         options = field_options(name, config)
         if options is not None and st.session_state.get(key) not in options:
             st.session_state[key] = options[0]  # the data set changed, say
         format_func = str
-        if name in ("dataset", "model"):
-            titles = registry.datasets() if name == "dataset" else registry.models()
-            format_func = lambda choice, titles=titles: f"{choice} · {titles[choice].title}"  # noqa: E731
+        if name == "dataset":
+            format_func = lambda choice: registry.datasets()[choice].title  # noqa: E731
+        elif name == "model":
+            format_func = lambda choice: f"{choice} · {registry.models()[choice].title}"  # noqa: E731
         components.field_widget(registry.field_named(name), key, container=cell,
                                 options=options, format_func=format_func)
         value = st.session_state[key]
@@ -109,8 +108,8 @@ def render_controls(config: RunConfig) -> RunConfig:
     """Every clock field as a control; returns the configuration they hold (not validated)."""
     seed_widgets(config)
     values: dict = {}
-    for row in ROWS:
-        render_row(row, draft(config), values)
+    for index, row in enumerate(ROWS):
+        render_row(row, draft(config), values, widths=(3, 4, 2, 2) if index == 0 else None)
     with st.expander("Learning rate, activation, initializer, dropout, early stopping"):
         for row in MORE_ROWS:
             render_row(row, draft(config), values)
