@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -195,3 +197,32 @@ def test_results_switch_to_the_sessions_run_once_it_finishes(dlnn_dirs: Path) ->
     assert at.selectbox(key="clock.result_run").value == runs[1].run_id
     at.selectbox(key="clock.result_run").set_value(runs[0].run_id).run()
     assert at.selectbox(key="clock.result_run").value == runs[0].run_id  # the user's pick stays
+
+
+def test_the_page_renders_without_tensorflow(dlnn_dirs: Path) -> None:
+    script = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({DASHBOARD!r}, default_timeout=60).run()\n"
+        "at.switch_page('pages/clock_lab.py').run()\n"
+        "assert not at.exception, at.exception\n"
+        "assert at.title[0].value == 'Clock lab'\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=Path(DASHBOARD).parent, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_a_failed_run_says_why_above_the_start_button(dlnn_dirs: Path) -> None:
+    from dlnn.runs import RunStore
+    from tests.fake_runs import write_run
+
+    failed = write_run(RunStore(), class_setting(), "failed", epochs_done=1,
+                       reason="the loss became nan at epoch 1, batch 3")
+    at = open_clock_lab(run=failed.run_id)
+    no_exception(at)
+    assert [error.value for error in at.tabs[TRAIN].error] == [
+        "The last run of this setup failed: the loss became nan at epoch 1, batch 3"]
+    assert at.button(key="clock.start").label == "Start training"

@@ -27,7 +27,7 @@ from pages.clock_tabs.run_views import render_curves, render_tiles
 # for the configuration (the folder for generated clocks, patience without early stopping)
 # is hidden and keeps its default.
 ROWS = (
-    ("dataset", "model", "optimizer", "epochs"),  # the first row's choices are wider
+    ("dataset", "model", "optimizer", "epochs"),
     ("clock_images", "image_size", "batch_size", "seed"),
     ("conv_blocks", "conv_filters", "convs_per_block", "dense_units"),
     ("augment", "batch_norm", "data_path"),
@@ -36,6 +36,7 @@ MORE_ROWS = (
     ("learning_rate", "activation", "initializer", "dropout"),
     ("validation_fraction", "early_stopping", "monitor", "patience", "restore_best"),
 )
+FIRST_ROW_WIDTHS = (3, 4, 2, 2)  # data set and model titles are long
 ENDED_ICONS = {"failed": ":material/error:", "interrupted": ":material/report:",
                "cancelled": ":material/cancel:"}
 
@@ -68,6 +69,17 @@ def draft(config: RunConfig) -> RunConfig:
                              for row in (*ROWS, *MORE_ROWS) for name in row})
 
 
+def dataset_title(name: str) -> str:
+    return registry.datasets()[name].title
+
+
+def model_title(name: str) -> str:
+    return f"{name} · {registry.models()[name].title}"
+
+
+TITLES = {"dataset": dataset_title, "model": model_title}  # how a choice is shown
+
+
 def field_options(name: str, config: RunConfig) -> list | None:
     """The choices a clock run offers for a field (None: every allowed one)."""
     if name == "dataset":
@@ -93,13 +105,8 @@ def render_row(row: tuple[str, ...], config: RunConfig, values: dict,
         options = field_options(name, config)
         if options is not None and st.session_state.get(key) not in options:
             st.session_state[key] = options[0]  # the data set changed, say
-        format_func = str
-        if name == "dataset":
-            format_func = lambda choice: registry.datasets()[choice].title  # noqa: E731
-        elif name == "model":
-            format_func = lambda choice: f"{choice} · {registry.models()[choice].title}"  # noqa: E731
         components.field_widget(registry.field_named(name), key, container=cell,
-                                options=options, format_func=format_func)
+                                options=options, format_func=TITLES.get(name, str))
         value = st.session_state[key]
         values[name] = None if value == "" and registry.field_named(name).optional else value
 
@@ -109,7 +116,7 @@ def render_controls(config: RunConfig) -> RunConfig:
     seed_widgets(config)
     values: dict = {}
     for index, row in enumerate(ROWS):
-        render_row(row, draft(config), values, widths=(3, 4, 2, 2) if index == 0 else None)
+        render_row(row, draft(config), values, widths=FIRST_ROW_WIDTHS if index == 0 else None)
     with st.expander("Learning rate, activation, initializer, dropout, early stopping"):
         for row in MORE_ROWS:
             render_row(row, draft(config), values)
