@@ -142,6 +142,9 @@ def test_describe_model_and_setting(dlnn_dirs: Path) -> None:
         "test clocks it is 0.41 min off on average and reads the right hour 99.9% of the time.")
     assert results.describe_setting(run.config) == (
         "clock-dial on course-like clocks, 64 px, 8,000 clocks, 12 epochs")
+    assert results.describe_setting(RunConfig(dataset="clocks-course", data_path="/d",
+                                              model="clock-hands", epochs=5)) == (
+        "clock-hands on the course's photographs, 150 px, 5 epochs")
 
 
 def test_mistakes_are_the_clocks_read_wrong_largest_first() -> None:

@@ -40,7 +40,7 @@ CHANCE_CSE = 180.0  # minutes: a guess is on average a quarter of the dial off
 LEAD_CURVES = ("cse", "hour_accuracy")
 # Where a metric's name does not say what it is, the words that do ("loss" is the total).
 CURVE_TITLES = {
-    "cse": "Common-sense error (minutes, chance: 180)",
+    "cse": f"Common-sense error (minutes, chance: {CHANCE_CSE:.0f})",
     "hour_accuracy": "Hour accuracy (share of clocks with the right hour)",
     "minute_error": "Minute error (minutes, the short way round the hour; the report's "
                     "minute MAE)",
@@ -168,7 +168,7 @@ def live_tiles(progress: Progress) -> list[Tile]:
 
 
 # -- runs -----------------------------------------------------------------------------------
-def test_cse(run: Run) -> float:
+def stored_cse(run: Run) -> float:
     """A run's test CSE in minutes (infinite when it has none)."""
     value = (run.result() or {}).get("test_cse_minutes")
     return float("inf") if value is None else float(value)
@@ -178,12 +178,12 @@ def finished_clock_runs(store: RunStore) -> list[Run]:
     """The store's finished clock runs, the lowest test CSE first."""
     runs = [run for run in store.list()
             if run.config.model in CLOCK_MODELS and run.status == "finished"]
-    return sorted(runs, key=test_cse)
+    return sorted(runs, key=stored_cse)
 
 
 def run_choice(run: Run) -> str:
     """A run as one line in a list: `clock-dial / clocks-course-like / adam (a1b2c3) · CSE ...`."""
-    return f"{run.label} · {run.config.image_size} px · CSE {format_minutes(test_cse(run))}"
+    return f"{run.label} · {run.config.image_size} px · CSE {format_minutes(stored_cse(run))}"
 
 
 def describe_data(config: RunConfig) -> str:
@@ -207,7 +207,10 @@ def describe_data(config: RunConfig) -> str:
 
 def describe_setting(config: RunConfig) -> str:
     """A training setup in a few words: `clock-dial on course-like clocks, 64 px, 8,000 ...`."""
-    preset = CLOCK_DATASETS.get(config.dataset) or "the course's"
+    preset = CLOCK_DATASETS.get(config.dataset)
+    if preset is None:
+        return (f"{config.model} on the course's photographs, {config.image_size} px, "
+                f"{config.epochs} epochs")
     return (f"{config.model} on {preset} clocks, {config.image_size} px, "
             f"{config.clock_images:,} clocks, {config.epochs} epochs")
 
