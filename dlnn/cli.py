@@ -4,6 +4,10 @@
     python -m dlnn train ... --json          # one JSON object at the end instead of progress
     python -m dlnn runs                      # the run store as a table
     python -m dlnn runs show RUN_ID | runs delete RUN_ID
+    python -m dlnn reproduce task3 --quick   # a target a lab registered; `reproduce all`
+
+Every run-configuration field is an option (`--batch-size N`), declared once in the registry
+with its limits and help; the labs add their own options and commands.
 
 `train` runs in this process (it is the worker) and prints events as they come; Ctrl-C asks
 the run to stop and keeps it as cancelled. Bad options exit with status 2 and one line that

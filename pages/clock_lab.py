@@ -154,7 +154,8 @@ def training_controls(config: RunConfig) -> RunConfig:
     datasets = list(CLOCK_DATASETS)
     dataset = row[0].selectbox("Data set", datasets, index=datasets.index(config.dataset),
                                key="clock.dataset")
-    model = row[1].selectbox("Model", list(CLOCK_MODELS), index=list(CLOCK_MODELS).index(config.model),
+    models = list(CLOCK_MODELS)
+    model = row[1].selectbox("Model", models, index=models.index(config.model),
                              format_func=lambda name: f"{name} · {registry.models()[name].title}",
                              key="clock.model")
     optimizers = list(OPTIMIZER_DEFAULT_LR)
