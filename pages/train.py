@@ -87,8 +87,10 @@ def render_controls() -> dict:
     fit_choices("monitor", [*MONITORS, *spec.extra_monitors])
     draft = draft_config()
     stopping = bool(st.session_state[WIDGET + "early_stopping"])
-    lab_fields = sidebar.expander("Clock settings" if spec.task == "clock" else "More settings",
-                                  expanded=spec.task != "classification")
+    shown_lab_fields = any(declared.lab != "core" and declared.relevant(draft)
+                           for declared in fields.values())
+    lab_fields = sidebar.expander(f"{spec.task.capitalize()} settings",
+                                  expanded=True) if shown_lab_fields else sidebar
     values = {}
     for name, declared in fields.items():
         if not declared.relevant(draft):
