@@ -23,7 +23,7 @@ import pandas as pd
 
 from dlnn import history
 from dlnn.config import RunConfig
-from dlnn.runs import Run
+from dlnn.runs import Run, RunDamaged
 
 # Columns of `runs_table`, in order. `learning_rate` is the rate actually used.
 RUN_COLUMNS = (
@@ -32,12 +32,21 @@ RUN_COLUMNS = (
     "best_val_accuracy", "test_accuracy", "test_loss", "seconds", "created",
 )  # fmt: skip
 VALIDATION_ACCURACY = "val_accuracy"
+# The columns of `runs_table` taken from the run's configuration.
+_CONFIG_COLUMNS = (
+    "dataset", "model", "optimizer", "learning_rate", "activation", "initializer",
+    "batch_size", "epochs", "subset", "permute",
+)  # fmt: skip
 
 
 def run_row(run: Run) -> dict[str, Any]:
-    """One run's line of `runs_table`."""
-    config = run.config
+    """One run's line of `runs_table`; a damaged run's unreadable fields are None."""
     status = run.status_record()
+    try:
+        config = run.config
+        values = {**config.to_dict(), "learning_rate": config.effective_learning_rate}
+    except RunDamaged:
+        values = {}
     result = run.result() or {}
     epochs = history.epoch_history(run.events())
     best = history.best_value(epochs, _validation_accuracy_column(epochs) or VALIDATION_ACCURACY)
@@ -45,16 +54,7 @@ def run_row(run: Run) -> dict[str, Any]:
     return {
         "run_id": run.run_id,
         "status": status["status"],
-        "dataset": config.dataset,
-        "model": config.model,
-        "optimizer": config.optimizer,
-        "learning_rate": config.effective_learning_rate,
-        "activation": config.activation,
-        "initializer": config.initializer,
-        "batch_size": config.batch_size,
-        "epochs": config.epochs,
-        "subset": config.subset,
-        "permute": config.permute,
+        **{name: values.get(name) for name in _CONFIG_COLUMNS},
         "epochs_run": len(epochs),
         "best_val_accuracy": best[1] if best else None,
         "test_accuracy": result.get("test_accuracy"),
