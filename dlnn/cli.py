@@ -167,13 +167,15 @@ def extra_commands() -> list[Callable[[Any], None]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    code = 1
     try:
-        return args.handler(args)
+        code = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here at the latest, not at exit
     except ConfigError as error:
         parser.exit(2, f"dlnn: error: {error}\n")
     except BrokenPipeError:  # `dlnn runs | head`: the reader has gone, nothing to say
         silence_stdout()
-        return 1
+    return code
 
 
 def silence_stdout() -> None:

@@ -193,7 +193,7 @@ class Run:
         if pid:
             return (f"no heartbeat from worker {pid} for {silent:.0f} s: the worker is gone "
                     "(its pid now belongs to another process)")
-        return f"no worker took the run within {QUEUE_GRACE_SECONDS:.0f} s"
+        return f"no worker has shown a sign of life for {silent:.0f} s"
 
     def _last_sign_of_life(self, record: dict[str, Any]) -> float:
         moments = [record[name] for name in ("created", "updated") if record.get(name)]
