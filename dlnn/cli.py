@@ -188,12 +188,12 @@ def silence_stdout() -> None:
 
 # -- train ----------------------------------------------------------------------------------
 def command_train(args: argparse.Namespace) -> int:
-    from dlnn import training
-
     config = config_from_args(args)
     run, created = RunStore().create_or_join(config, reuse_finished=not args.retrain)
     listener = None if args.json else ProgressPrinter()
     if created:
+        from dlnn import training  # a queued run waits up to QUEUE_GRACE_SECONDS for this
+
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: run.request_stop())
         if not args.json:
