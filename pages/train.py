@@ -34,7 +34,9 @@ def load_from_url() -> None:
     config, errors = config_from_query(st.query_params.to_dict())
     run_id = st.query_params.get(RUN_PARAM)
     run = components.find_run(run_id)
-    if run is not None:
+    if run is not None and run.problem is not None:
+        errors.append(ConfigError(RUN_PARAM, run_id, f"the run is damaged: {run.problem}"))
+    elif run is not None:
         config = run.config
         st.session_state[RUN_STATE] = run.run_id
     elif run_id:

@@ -226,7 +226,7 @@ def test_clock_set_size_is_bounded_by_memory() -> None:
     config = TINY_CLOCKS.replace(clock_images=200_000, image_size=256)
     with pytest.raises(ConfigError) as error:
         config.validate()
-    assert error.value.field == "clock_images" and "fit in memory" in error.value.reason
+    assert error.value.field == "clock_images" and "at most 2 GiB" in error.value.reason
 
 
 def test_train_widgets_offer_exactly_the_declared_range(dlnn_dirs: Path) -> None:
