@@ -4,16 +4,24 @@
     python -m dlnn train ... --json          # one JSON object at the end instead of progress
     python -m dlnn runs                      # the run store as a table
     python -m dlnn runs show RUN_ID | runs delete RUN_ID
+    python -m dlnn runs repair [RUN_ID]      # rebuild or set aside damaged runs
+    python -m dlnn reproduce task3 --quick   # a target a lab registered; `reproduce all`
 
-`train` runs in this process (it is the worker) and prints events as they come; Ctrl-C asks
-the run to stop and keeps it as cancelled. Bad options exit with status 2 and one line that
-names the option.
+Every run-configuration field is an option (`--batch-size N`), declared once in the registry
+with its limits and help; the labs add their own options and commands.
+
+`train` runs in this process (it is the worker) and prints events as they come; Ctrl-C or
+SIGTERM asks the run to stop and keeps it as cancelled. The same configuration already
+training elsewhere is joined (its progress is printed), not trained twice. Bad options exit
+with status 2 and one line that names the option; a closed pipe (`| head`) ends the output,
+never the run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import textwrap
@@ -23,7 +31,7 @@ from typing import Any, NoReturn
 from dlnn import registry
 from dlnn.config import ConfigError, RunConfig
 from dlnn.fields import Field
-from dlnn.runs import RunStore
+from dlnn.runs import DAMAGED, Run, RunDamaged, RunStore
 
 # How often `train` logs a batch (not a RunConfig field: it changes no result).
 LOG_EVERY = Field("log_every", int, 5, "a batch event every N batches", low=1, high=10_000)
@@ -91,9 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"{LOG_EVERY.help}; {LOG_EVERY.allowed_text()} [5]")
     train.set_defaults(handler=command_train)
 
-    runs = commands.add_parser("runs", help="list, show or delete stored runs")
-    runs.add_argument("action", nargs="?", choices=("list", "show", "delete"), default="list")
-    runs.add_argument("run_id", nargs="?", help="the run for show / delete")
+    runs = commands.add_parser("runs", help="list, show, delete or repair stored runs")
+    runs.add_argument("action", nargs="?", choices=("list", "show", "delete", "repair"),
+                      default="list")
+    runs.add_argument("run_id", nargs="?", help="the run for show / delete (/ repair)")
     runs.add_argument("--json", action="store_true", help="machine-readable output")
     runs.set_defaults(handler=command_runs)
 
@@ -174,30 +183,52 @@ def command_reproduce(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    code = 1
     try:
-        return args.handler(args)
+        code = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here at the latest, not at exit
     except ConfigError as error:  # named as the user typed it: --batch-size, not batch_size
         parser.exit(2, f"dlnn: error: --{error.field.replace('_', '-')}: {error.reason}\n")
+    except BrokenPipeError:  # `dlnn runs | head`: the reader has gone, nothing to say
+        silence_stdout()
+    return code
+
+
+def silence_stdout() -> None:
+    """Send the rest of stdout to /dev/null (its reader closed the pipe), so that no later
+    print, nor Python's flush at exit, raises BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 # -- train ----------------------------------------------------------------------------------
 def command_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    store = RunStore()
-    run = None if args.retrain else store.find_finished(config)
-    if run is not None:
-        if not args.json:
-            print(f"reusing finished run {run.run_id} (use --retrain to train again)")
-    else:
-        from dlnn import training
+    run, created = RunStore().create_or_join(config, reuse_finished=not args.retrain)
+    listener = None if args.json else ProgressPrinter()
+    if created:
+        from dlnn import training  # a queued run waits up to QUEUE_GRACE_SECONDS for this
 
-        run = store.create(config)
-        listener = None if args.json else ProgressPrinter()
-        signal.signal(signal.SIGINT, lambda *_: run.request_stop())
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: run.request_stop())
         if not args.json:
             print(f"run {run.run_id}: {config.model} on {config.dataset}, "
                   f"{config.optimizer} lr={config.effective_learning_rate}")
         training.execute(run, log_every=args.log_every, listener=listener)
+    elif run.status_record()["status"] == "finished":
+        if not args.json:
+            print(f"reusing finished run {run.run_id} (use --retrain to train again)")
+    else:
+        if not args.json:
+            print(f"joining run {run.run_id}: the same configuration is training already")
+        try:
+            for event in run.follow():
+                if listener is not None:
+                    listener(event)
+        except KeyboardInterrupt:
+            print(f"stopped following run {run.run_id}; it goes on training", file=sys.stderr)
+            return 130
     summary = run_summary(run)
     if args.json:
         print(json.dumps(summary))
@@ -207,18 +238,26 @@ def command_train(args: argparse.Namespace) -> int:
 
 
 def run_summary(run: Any) -> dict[str, Any]:
-    """The headline numbers of a run, as `train --json` prints them."""
+    """The headline numbers of a run, as `train --json` prints them.
+
+    A damaged run has status `damaged`, the file and the reason as `reason`, and None for
+    whatever cannot be read.
+    """
     result = run.result() or {}
     status = run.status_record()
+    try:
+        config = run.config.to_dict()
+    except RunDamaged:
+        config = None
     return {
         "run_id": run.run_id,
         "status": status["status"],
         "reason": status.get("reason", ""),
         "test_accuracy": result.get("test_accuracy"),
         "test_loss": result.get("test_loss"),
-        "epochs_run": result.get("epochs_run"),
+        "epochs_run": run.epochs_run(),
         "seconds_per_epoch": result.get("seconds_per_epoch"),
-        "config": run.config.to_dict(),
+        "config": config,
     }
 
 
@@ -240,6 +279,12 @@ class ProgressPrinter:
         self.steps = 0
 
     def __call__(self, event: dict[str, Any]) -> None:
+        try:
+            self._print(event)
+        except BrokenPipeError:  # `dlnn train | head`: go quiet, the run trains on
+            silence_stdout()
+
+    def _print(self, event: dict[str, Any]) -> None:
         kind = event["type"]
         if kind == "started":
             self.epochs, self.steps = event["epochs"], event["steps_per_epoch"]
@@ -275,18 +320,36 @@ def command_runs(args: argparse.Namespace) -> int:
         else:
             _print_table(summaries)
         return 0
+    if args.action == "repair":
+        return _repair(store, args.run_id)
     if not args.run_id:
         raise SystemExit(f"dlnn: error: runs {args.action} needs a RUN_ID")
-    try:
-        run = store.get(args.run_id)
-    except KeyError as missing:
-        raise SystemExit(f"dlnn: error: {missing.args[0]}") from None
+    run = _stored_run(store, args.run_id)
     if args.action == "delete":
         store.delete(run.run_id)
         print(f"deleted {run.run_id}")
     else:
         print(json.dumps({**run_summary(run), "result": run.result(),
                           "environment": run.environment()}, indent=2))
+    return 0
+
+
+def _stored_run(store: RunStore, run_id: str) -> Run:
+    try:
+        return store.get(run_id)
+    except KeyError as missing:
+        raise SystemExit(f"dlnn: error: {missing.args[0]}") from None
+
+
+def _repair(store: RunStore, run_id: str | None) -> int:
+    if run_id is not None:
+        _stored_run(store, run_id)  # a path or an unknown id is refused with one line
+    done = store.repair(run_id)
+    for repaired, action in done:
+        print(f"{repaired}: {action}")
+    if not done:
+        print("no run is damaged: nothing to repair" if run_id is None
+              else f"{run_id} is not damaged: nothing to repair")
     return 0
 
 
@@ -297,11 +360,19 @@ def _print_table(summaries: list[dict[str, Any]]) -> None:
     print(f"{'run_id':<48} {'status':<11} {'dataset':<14} {'model':<18} {'opt':<8} "
           f"{'epochs':>6} {'test_acc':>8}")
     for s in summaries:
-        accuracy = f"{s['test_accuracy']:.4f}" if s["test_accuracy"] is not None else "-"
-        config = s["config"]
-        print(f"{s['run_id']:<48} {s['status']:<11} {config['dataset']:<14} "
-              f"{config['model']:<18} {config['optimizer']:<8} {s['epochs_run'] or 0:>6} "
-              f"{accuracy:>8}")
+        accuracy = s["test_accuracy"]
+        accuracy = f"{accuracy:.4f}" if isinstance(accuracy, (int, float)) else "-"
+        config = s["config"] or {}
+        dataset, model, optimizer = (str(config.get(name, "-"))
+                                     for name in ("dataset", "model", "optimizer"))
+        print(f"{s['run_id']:<48} {s['status']:<11} {dataset:<14} {model:<18} {optimizer:<8} "
+              f"{s['epochs_run']:>6} {accuracy:>8}")
+    damaged = [s for s in summaries if s["status"] == DAMAGED]
+    for s in damaged:
+        print(f"{s['run_id']} is damaged: {s['reason']}")
+    if damaged:
+        print("`python -m dlnn runs repair` rebuilds or sets aside damaged runs; "
+              "`runs delete RUN_ID` removes one")
 
 
 # -- summary --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import pandas as pd
 
 from dlnn import history
 from dlnn.config import RunConfig
-from dlnn.runs import Run
+from dlnn.runs import Run, RunDamaged
 
 # Columns of `runs_table`, in order. `learning_rate` is the rate actually used.
 RUN_COLUMNS = (
@@ -32,12 +32,24 @@ RUN_COLUMNS = (
     "best_val_accuracy", "test_accuracy", "test_loss", "seconds", "created",
 )  # fmt: skip
 VALIDATION_ACCURACY = "val_accuracy"
+# The columns of `runs_table` taken from the run's configuration, and the text ones among them.
+_CONFIG_COLUMNS = (
+    "dataset", "model", "optimizer", "learning_rate", "activation", "initializer",
+    "batch_size", "epochs", "subset", "permute",
+)  # fmt: skip
+_TEXT_COLUMNS = ("dataset", "model", "optimizer", "activation", "initializer")
+UNREADABLE = "unreadable"  # a damaged run's configuration fields in `runs_table`
 
 
 def run_row(run: Run) -> dict[str, Any]:
-    """One run's line of `runs_table`."""
-    config = run.config
+    """One run's line of `runs_table`; a damaged run's status is `damaged`, and fields it
+    cannot read are `UNREADABLE` (text) or None."""
     status = run.status_record()
+    try:
+        config = run.config
+        values = {**config.to_dict(), "learning_rate": config.effective_learning_rate}
+    except RunDamaged:  # text columns say so (tables sort and filter them); numbers are None
+        values = dict.fromkeys(_TEXT_COLUMNS, UNREADABLE)
     result = run.result() or {}
     epochs = history.epoch_history(run.events())
     best = history.best_value(epochs, _validation_accuracy_column(epochs) or VALIDATION_ACCURACY)
@@ -45,16 +57,7 @@ def run_row(run: Run) -> dict[str, Any]:
     return {
         "run_id": run.run_id,
         "status": status["status"],
-        "dataset": config.dataset,
-        "model": config.model,
-        "optimizer": config.optimizer,
-        "learning_rate": config.effective_learning_rate,
-        "activation": config.activation,
-        "initializer": config.initializer,
-        "batch_size": config.batch_size,
-        "epochs": config.epochs,
-        "subset": config.subset,
-        "permute": config.permute,
+        **{name: values.get(name) for name in _CONFIG_COLUMNS},
         "epochs_run": len(epochs),
         "best_val_accuracy": best[1] if best else None,
         "test_accuracy": result.get("test_accuracy"),

@@ -166,9 +166,16 @@ def _model_spec(config: RunConfig) -> Any:
     return registry.models().get(config.model)
 
 
-def _convolutional(config: RunConfig) -> bool:
+def _pooled(config: RunConfig) -> bool:
+    """The model has pooling layers (every model that reads images with a channel axis)."""
     spec = _model_spec(config)
-    return spec is not None and spec.channels and spec.task == "classification"
+    return spec is not None and spec.channels
+
+
+def _convolutional(config: RunConfig) -> bool:
+    """A zoo CNN (its convolutions take `kernel_size`)."""
+    spec = _model_spec(config)
+    return spec is not None and spec.channels and spec.builder is not None
 
 
 def _classification(config: RunConfig) -> bool:
@@ -204,7 +211,7 @@ CORE_FIELDS = (
           "training; above 0.5 hurts (the report: 0.2)", optional=True,
           none_means="the model's own rates", low=0.0, high=0.95, step=0.05),
     Field("pooling", str, "max", "how the CNN's pooling layers shrink feature maps",
-          choices=POOLINGS, applies=_convolutional),
+          choices=POOLINGS, applies=_pooled),
     Field("kernel_size", int, None, "side of every convolution's filters (the report: 3)",
           label="Kernel size", optional=True, none_means="the model's own sizes", low=1,
           high=9, step=1, applies=_convolutional),

@@ -44,6 +44,32 @@ def read_json(path: Path, default: Any = None) -> Any:
         return default
 
 
+def read_json_object(path: Path) -> dict[str, Any] | None:
+    """Read a file that must hold one JSON object; None when it does not exist.
+
+    Raises:
+        ValueError: a one-line reason when the file is empty, unreadable, not JSON (a torn or
+            garbled write) or holds something other than an object.
+    """
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise ValueError(f"cannot be read ({error.strerror or error})") from None
+    if not text.strip():
+        raise ValueError("is empty")
+    try:
+        data = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"is not valid JSON ({error})") from None
+    except RecursionError:
+        raise ValueError("is not valid JSON (nested too deeply)") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"holds a JSON {type(data).__name__}, not an object")
+    return data
+
+
 def append_jsonl(path: Path, record: dict) -> None:
     """Append one JSON object as a line; the line is flushed before returning."""
     line = json.dumps(record, default=str) + "\n"
@@ -53,15 +79,21 @@ def append_jsonl(path: Path, record: dict) -> None:
 
 
 def read_jsonl(path: Path) -> Iterator[dict]:
-    """Yield the complete JSON lines of `path`, skipping a torn last line."""
+    """Yield the complete JSON objects of `path`, one a line.
+
+    A torn last line is skipped, and so are garbled lines and lines that hold anything but an
+    object: a damaged log loses those lines, never the run.
+    """
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 if not line.endswith("\n"):
                     return
                 try:
-                    yield json.loads(line)
+                    record = json.loads(line)
                 except json.JSONDecodeError:
                     continue
+                if isinstance(record, dict):
+                    yield record
     except FileNotFoundError:
         return

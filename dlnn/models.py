@@ -226,9 +226,16 @@ def summarize(model: keras.Model) -> dict[str, Any]:
         {
             "name": layer.name,
             "type": type(layer).__name__,
-            "output_shape": str(tuple(layer.output.shape)),
+            "output_shape": _shape_text(layer.output),
             "parameters": int(layer.count_params()),
         }
         for layer in model.layers
     ]
     return {"layers": layers, "parameters": int(model.count_params())}
+
+
+def _shape_text(output: Any) -> str:
+    """`(None, 10)`; a layer with several outputs lists each shape."""
+    if isinstance(output, list | tuple):
+        return ", ".join(_shape_text(item) for item in output)
+    return str(tuple(output.shape))

@@ -17,17 +17,20 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from dlnn import files, paths, standby
 from dlnn.config import RunConfig
-from dlnn.runs import Run, RunStore
+from dlnn.runs import Run, RunStore, heartbeat
 
 # Popen handles of started workers, kept so finished workers get reaped (no zombies).
 _workers: list[subprocess.Popen] = []
@@ -39,7 +42,8 @@ def start_run(
     """Start training `config` in a worker and return its run at once.
 
     A configuration that already finished returns the stored run without training, unless
-    `retrain` is set.
+    `retrain` is set; one that is training right now returns that live run (it is joined,
+    never trained twice at once).
     """
     return start_queue([config], store, retrain=retrain)[0]
 
@@ -47,16 +51,15 @@ def start_run(
 def start_queue(
     configs: Sequence[RunConfig], store: RunStore | None = None, *, retrain: bool = False
 ) -> list[Run]:
-    """Start one worker that trains `configs` in order; finished ones are reused."""
+    """Start one worker that trains `configs` in order; finished and active ones are reused."""
     store = store or RunStore()
     runs: list[Run] = []
     pending: list[Run] = []
     for config in configs:
         config.validate()
-        cached = None if retrain else store.find_finished(config)
-        run = cached or store.create(config)
+        run, created = store.create_or_join(config, reuse_finished=not retrain)
         runs.append(run)
-        if cached is None:
+        if created:
             pending.append(run)
     if pending:
         _spawn_worker(store, pending)
@@ -151,15 +154,43 @@ def config_arguments(config: RunConfig) -> list[str]:
 
 
 def work(store: RunStore, run_ids: Sequence[str], log_every: int | None = None) -> int:
-    """The worker's body: train each queued run in turn. Returns an exit code."""
-    from dlnn import training
+    """The worker's body: train each queued run in turn. Returns an exit code.
 
-    every = log_every or training.DEFAULT_LOG_EVERY
+    The runs' heartbeats beat from the start (before TensorFlow loads), so a waiting run
+    whose worker dies is seen as interrupted. SIGTERM cancels the current run after its batch
+    and the ones still waiting, keeping their logs.
+    """
+    runs: list[Run] = []
     for run_id in run_ids:
-        run = store.get(run_id)
-        if run.stop_requested():
-            if run.status != "cancelled":
-                run.set_status("cancelled", reason="stopped before it started")
-            continue
-        training.execute(run, log_every=every)
+        with contextlib.suppress(KeyError):  # a run deleted before its turn is skipped
+            runs.append(store.get(run_id))
+
+    def cancel_all(*_: Any) -> None:
+        for run in runs:
+            with contextlib.suppress(OSError):
+                run.request_stop()
+
+    with _on_sigterm(cancel_all), heartbeat(runs):
+        from dlnn import training
+
+        every = log_every or training.DEFAULT_LOG_EVERY
+        for run in runs:
+            if run.stop_requested():
+                if run.status != "cancelled":
+                    run.set_status("cancelled", reason="stopped before it started")
+                continue
+            training.execute(run, log_every=every)
     return 0
+
+
+@contextlib.contextmanager
+def _on_sigterm(handler: Callable[..., None]) -> Iterator[None]:
+    """Call `handler` on SIGTERM while the block runs (main thread only, as Python allows)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -13,14 +13,15 @@ across the dashboard's sessions and processes:
 
 Only one standby exists per store at a time (ready, starting or busy). A standby that nobody
 claims for `idle_seconds`, or whose dashboard process has ended, renames its `ready` file away
-and exits, so it does not hold TensorFlow's memory forever. Each standby trains one job only:
-every run still gets a fresh process.
+and exits, so it does not hold TensorFlow's memory forever; so does one whose files vanish (its
+store was deleted). Each standby trains one job only: every run still gets a fresh process.
 
 This module does not import TensorFlow.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -31,7 +32,7 @@ from dlnn.runs import RunStore, pid_alive
 
 IDLE_SECONDS = 900.0  # an unclaimed standby exits after this long
 CLAIM_WAIT_SECONDS = 10.0  # a claimed standby waits this long for its job, then exits
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.1  # fast enough for a person pressing Start
 
 
 def folder(store: RunStore) -> Path:
@@ -89,8 +90,9 @@ def serve(
 
     While it trains, `<pid>.busy` tells the dashboard not to start another standby (that would
     import TensorFlow on the cores the run needs); when the job is done, `successor()` starts
-    the next standby. An idle standby also exits when its `owner` process (the dashboard
-    server that asked for it) is gone.
+    the next standby, unless the store or the owner is gone. An idle standby also exits when
+    its `owner` process (the dashboard server that asked for it) is gone, or its files are
+    (the store was deleted): within one poll, never spinning.
     """
     base = folder(store)
     base.mkdir(parents=True, exist_ok=True)
@@ -110,19 +112,23 @@ def serve(
                 return work(run_ids)
             finally:
                 busy.unlink(missing_ok=True)
-                if successor is not None:
+                if successor is not None and base.is_dir() and (
+                        owner is None or pid_alive(owner)):  # else nobody needs a successor
                     successor()
         now = time.monotonic()
-        if claimed.exists():
+        # `ready` is renamed to `claimed` atomically, so checking in this order never misses
+        # both: when neither exists, the store (or its .standby folder) is gone.
+        if ready.exists():
+            if now > idle_until or (owner is not None and not pid_alive(owner)):
+                with contextlib.suppress(FileNotFoundError):  # else claimed this very moment
+                    os.rename(ready, base / f"{pid}.expired")
+                    (base / f"{pid}.expired").unlink(missing_ok=True)
+                    return 0
+        elif claimed.exists():
             claimed_at = claimed_at or now
             if now - claimed_at > CLAIM_WAIT_SECONDS:  # the claimer died before handing over
                 claimed.unlink(missing_ok=True)
                 return 0
-        elif now > idle_until or (owner is not None and not pid_alive(owner)):
-            try:
-                os.rename(ready, base / f"{pid}.expired")
-            except FileNotFoundError:
-                continue  # claimed this very moment: wait for the job
-            (base / f"{pid}.expired").unlink(missing_ok=True)
+        else:
             return 0
         time.sleep(POLL_SECONDS)

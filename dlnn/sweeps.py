@@ -23,7 +23,7 @@ import pandas as pd
 from dlnn import registry
 from dlnn.config import ConfigError, RunConfig
 from dlnn.history import epoch_history
-from dlnn.runs import Run, RunStore
+from dlnn.runs import Run, RunDamaged, RunStore
 
 # Fields that make sense to sweep, with the values the report tried.
 REPORT_SWEEPS: dict[str, tuple[Any, ...]] = {
@@ -70,8 +70,12 @@ def sweep_runs(
     wanted = {config.key(): getattr(config, field) for config in vary(base, field, values)}
     found: dict[Any, Run | None] = dict.fromkeys(wanted.values())
     for run in store.list():  # newest first
-        value = wanted.get(run.config_key)
-        if value is None and run.config_key not in wanted:
+        try:
+            key = run.config_key
+        except RunDamaged:
+            continue
+        value = wanted.get(key)
+        if value is None and key not in wanted:
             continue
         current = found[value]
         if current is None or (current.status != "finished" and run.status == "finished"):

@@ -269,8 +269,14 @@ def execute(run: Run, *, log_every: int = DEFAULT_LOG_EVERY, listener: EventSink
     """Train `run` to the end and record everything in its folder.
 
     Returns the final status record. Never raises for a failed or cancelled run: the failure
-    is the run's status. `listener` also receives every event (the CLI prints them).
+    is the run's status. `listener` also receives every event (the CLI prints them). The run's
+    heartbeat beats meanwhile, so readers can tell a live worker from a reused pid.
     """
+    with run.heartbeat():
+        return _train(run, log_every, listener)
+
+
+def _train(run: Run, log_every: int, listener: EventSink | None) -> dict[str, Any]:
     def emit(event: dict[str, Any]) -> None:
         run.log_event(event)
         if listener is not None:

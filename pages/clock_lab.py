@@ -37,8 +37,10 @@ TABS = {
 
 def main() -> None:
     runner.keep_worker_ready()  # a warm worker makes Start begin training at once
-    state.load_state()
+    ignored = state.load_state()
     st.title("Clock lab")
+    if ignored:
+        st.warning(f"Ignored from the link: {ignored}.", icon=":material/link_off:")
     st.caption("Task 3: read the time from an analog clock. The number that matters is the "
                "common-sense error (CSE): minutes between the true and the read time the "
                "short way round the dial (chance: 180).")

@@ -36,6 +36,7 @@ STATUS_ICONS = {
     "queued": ":material/hourglass_top:", "running": ":material/play_circle:",
     "finished": ":material/check_circle:", "failed": ":material/error:",
     "cancelled": ":material/cancel:", "interrupted": ":material/report:",
+    "damaged": ":material/broken_image:",
 }  # fmt: skip
 
 
@@ -196,6 +197,12 @@ def render_live_run(run_id: str) -> None:
 
 def render_run(run: Run, key: str = "run") -> None:
     """Everything about a run that has ended: outcome, numbers, figures, mistakes, files."""
+    if run.problem is not None:
+        st.markdown(f"{status_badge('damaged')} · `{run.run_id}`")
+        st.error(f"This run's folder cannot be read: {run.problem}. `python -m dlnn runs repair "
+                 f"{run.run_id}` rebuilds or sets it aside; Delete removes it.",
+                 icon=":material/broken_image:")
+        return
     record = run.status_record()
     status = record["status"]
     config = run.config

@@ -34,7 +34,9 @@ def load_from_url() -> None:
     config, errors = config_from_query(st.query_params.to_dict())
     run_id = st.query_params.get(RUN_PARAM)
     run = components.find_run(run_id)
-    if run is not None:
+    if run is not None and run.problem is not None:
+        errors.append(ConfigError(RUN_PARAM, run_id, f"the run is damaged: {run.problem}"))
+    elif run is not None:
         config = run.config
         st.session_state[RUN_STATE] = run.run_id
     elif run_id:
@@ -87,8 +89,10 @@ def render_controls() -> dict:
     fit_choices("monitor", [*MONITORS, *spec.extra_monitors])
     draft = draft_config()
     stopping = bool(st.session_state[WIDGET + "early_stopping"])
-    lab_fields = sidebar.expander("Clock settings" if spec.task == "clock" else "More settings",
-                                  expanded=spec.task != "classification")
+    shown_lab_fields = any(declared.lab != "core" and declared.relevant(draft)
+                           for declared in fields.values())
+    lab_fields = sidebar.expander(f"{spec.task.capitalize()} settings",
+                                  expanded=True) if shown_lab_fields else sidebar
     values = {}
     for name, declared in fields.items():
         if not declared.relevant(draft):

@@ -226,3 +226,11 @@ def test_a_failed_run_says_why_above_the_start_button(dlnn_dirs: Path) -> None:
     assert [error.value for error in at.tabs[TRAIN].error] == [
         "The last run of this setup failed: the loss became nan at epoch 1, batch 3"]
     assert at.button(key="clock.start").label == "Start training"
+
+
+def test_a_link_to_a_missing_run_is_named_and_the_class_setting_loads(dlnn_dirs: Path) -> None:
+    at = open_clock_lab(run="20990101-000000-nothing")
+    no_exception(at)
+    assert [warning.value for warning in at.warning] == [
+        "Ignored from the link: there is no run 20990101-000000-nothing in the store."]
+    assert at.selectbox(key="clock.w.model").value == "clock-dial"

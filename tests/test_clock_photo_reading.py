@@ -1,4 +1,4 @@
-"""Reading an uploaded photo: decoding it, the clock the model sees, a worker's answer."""
+"""Reading the time of an uploaded photo in a worker process."""
 
 from __future__ import annotations
 
@@ -9,13 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dlnn.clocks.photo_reading import (
-    PhotoError,
-    PhotoReading,
-    clock_preview,
-    decode_photo,
-    read_photo,
-)
+from dlnn.clocks.photo_reading import PhotoError, PhotoReading, read_photo
 from dlnn.clocks.render import render_clock
 from dlnn.runs import Run
 from tests.clock_runs import tiny_clock_store
@@ -30,33 +24,6 @@ def png_bytes(image: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def test_decode_photo_gives_the_pixels() -> None:
-    image = np.zeros((20, 30, 3), dtype=np.uint8)
-    image[5, 7] = (255, 0, 0)
-    decoded = decode_photo(png_bytes(image))
-    assert decoded.shape == (20, 30, 3) and decoded.dtype == np.uint8
-    assert np.array_equal(decoded, image)
-
-
-@pytest.mark.parametrize("data", [
-    b"",
-    b"hello, this is a text file named photo.png",
-    png_bytes(np.full((64, 64), 128, dtype=np.uint8))[:60],  # truncated
-], ids=["empty", "text", "truncated"])
-def test_what_is_no_image_is_one_line(data: bytes) -> None:
-    with pytest.raises(PhotoError, match="^the file cannot be read as an image: ") as error:
-        decode_photo(data)
-    assert "\n" not in str(error.value) and "BytesIO" not in str(error.value)
-
-
-def test_clock_preview_is_the_central_square_in_grey() -> None:
-    photo = np.zeros((200, 300, 3), dtype=np.uint8)
-    photo[:, 50:250] = 255  # the central 200x200 square is white, the margins black
-    preview = clock_preview(png_bytes(photo), 32)
-    assert preview.shape == (32, 32) and preview.dtype == np.uint8
-    assert preview.min() == 255
 
 
 def test_reading_formats_the_time_as_on_the_dial() -> None:

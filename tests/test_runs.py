@@ -153,3 +153,41 @@ def test_stopping_a_queued_run_cancels_it_at_once(dlnn_dirs: Path) -> None:
     assert run.status == "cancelled"
     assert runner.work(store, [run.run_id]) == 0  # the worker skips it
     assert run.status == "cancelled" and run.events() == []
+
+
+def test_damaged_run_is_listed_with_its_file_and_reason(dlnn_dirs: Path) -> None:
+    store = RunStore()
+    healthy, damaged = store.create(CONFIG), store.create(CONFIG.replace(seed=5))
+    (damaged.path / "status.json").write_text('{"status": "runn')
+    assert {run.run_id: run.status for run in store.list()} == {
+        healthy.run_id: "queued", damaged.run_id: "damaged"}
+    assert damaged.problem.startswith("status.json is not valid JSON")
+    assert store.repair() == [(damaged.run_id,
+                               "rebuilt status.json from the event log: interrupted")]
+    assert damaged.status == "interrupted" and healthy.problem is None
+
+
+def test_a_reused_pid_without_heartbeat_reads_interrupted(dlnn_dirs: Path) -> None:
+    run = RunStore().create(CONFIG)
+    with run.heartbeat():
+        run.set_status("running", pid=os.getpid())
+    assert run.status == "running"  # a fresh heartbeat and a live pid
+    stale = time.time() - 120
+    os.utime(run.heartbeat_path, (stale, stale))
+    record = files.read_json(run.path / "status.json")
+    files.write_json(run.path / "status.json", {**record, "created": stale, "updated": stale})
+    assert run.status == "interrupted"
+    assert f"no heartbeat from worker {os.getpid()}" in run.status_record()["reason"]
+
+
+@pytest.mark.parametrize("run_id", ["/tmp", "../runs", "..", ".standby", "", "a/b"])
+def test_run_ids_name_folders_inside_the_store(dlnn_dirs: Path, run_id: str) -> None:
+    with pytest.raises(KeyError, match="no run"):
+        RunStore().get(run_id)
+
+
+def test_an_active_configuration_is_joined(dlnn_dirs: Path) -> None:
+    store = RunStore()
+    first, created = store.create_or_join(CONFIG)
+    again, created_again = store.create_or_join(CONFIG, reuse_finished=False)
+    assert created and not created_again and again.run_id == first.run_id

@@ -105,10 +105,12 @@ def test_dashboard_standby_takes_the_next_run(learnable_data_dir: Path, monkeypa
     assert run.status_record()["pid"] == pid
     assert first_event < 3.0  # TensorFlow was already loaded
     deadline = time.monotonic() + 10
-    while (standby.folder(store) / f"{pid}.busy").exists():
+    successors: list[int] = []
+    # The successor's marker appears a moment after the busy one goes: wait for both.
+    while (standby.folder(store) / f"{pid}.busy").exists() or not successors:
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    successors = [int(m.stem) for m in standby.folder(store).glob("*.starting")] + [
-        int(m.stem) for m in standby.folder(store).glob("*.ready")]
+        successors = [int(m.stem) for m in standby.folder(store).glob("*.starting")] + [
+            int(m.stem) for m in standby.folder(store).glob("*.ready")]
     assert len(successors) == 1 and successors[0] != pid  # one job per standby, then the next
     os.kill(successors[0], signal.SIGTERM)

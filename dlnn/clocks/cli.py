@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from dlnn.clocks.render import PRESETS
 from dlnn.runs import Run, RunStore
 
 CSV_COLUMNS = ("true_hour", "true_minute", "pred_hour", "pred_minute")
+MAX_SEED = 2**31 - 1  # the range of train's --seed
 
 
 def register(commands: Any) -> None:
@@ -64,43 +66,84 @@ def _fail(message: str) -> SystemExit:
 
 
 def _run(run_id: str) -> Run:
+    """The stored run `run_id` (inside the store, readable), or exit with one line."""
     try:
-        return RunStore().get(run_id)
+        run = RunStore().get(run_id)
     except KeyError as missing:
         raise _fail(missing.args[0]) from None
+    problem = run.problem
+    if problem is not None:
+        raise _fail(f"run {run_id} is damaged: {problem}")
+    return run
 
 
 def command_generate(args: argparse.Namespace) -> int:
     import dataclasses
 
     from dlnn.clocks.course import save_course_data
-    from dlnn.clocks.render import generate_clocks
+    from dlnn.clocks.render import check_clock_budget, generate_clocks
 
     if args.n < 1:
         raise _fail(f"--n: {args.n} is not allowed; must be at least 1")
+    if not 0 <= args.seed <= MAX_SEED:
+        raise _fail(f"--seed: {args.seed} is not allowed; must be a whole number from 0 to "
+                    f"{MAX_SEED} (as train's --seed)")
     try:
         style = dataclasses.replace(PRESETS[args.preset], size=args.size)
     except ValueError as error:
         raise _fail(f"--size: {error}") from None
+    try:
+        check_clock_budget(args.n, style.size)
+    except ValueError as error:
+        raise _fail(f"--n: {error}") from None
+    folder = _output_path(args.out, "--out", folder=True)
     images, labels = generate_clocks(args.n, style, args.seed)
-    folder = save_course_data(args.out, images, labels)
+    try:
+        save_course_data(folder, images, labels)
+    except OSError as error:
+        raise _fail(f"--out: cannot write into {folder} ({error.strerror or error})") from None
     print(f"wrote {args.n} {args.preset} clocks of {args.size}x{args.size} to {folder}")
     return 0
 
 
+def _output_path(value: str, option: str, *, folder: bool) -> Path:
+    """The path an option names for output, checked before any work: its folder exists (made
+    if needed) and is writable, and a file is not named where a folder is wanted, or back."""
+    path = Path(value).expanduser()
+    if folder and path.exists() and not path.is_dir():
+        raise _fail(f"{option}: {path} is a file; name a folder")
+    if not folder and path.is_dir():
+        raise _fail(f"{option}: {path} is a folder; name a file")
+    parent = path if folder else path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _fail(f"{option}: cannot create {parent} ({error.strerror or error})") from None
+    if not os.access(parent, os.W_OK):
+        raise _fail(f"{option}: {parent} is not writable")
+    return path
+
+
 def command_evaluate(args: argparse.Namespace) -> int:
     from dlnn.clocks.course import CourseDataError, load_course_data
-    from dlnn.clocks.task import clock_scores, read_times
 
     run = _run(args.run)
+    table = _output_path(args.predictions, "--predictions", folder=False) if (
+        args.predictions) else None
+    from dlnn.clocks.task import clock_scores, read_times  # TensorFlow: after the checks
+
     try:
         images, labels = load_course_data(args.data)
         predicted = read_times(run, images)
     except (CourseDataError, ValueError) as error:
         raise _fail(str(error)) from None
     scores = clock_scores(labels, predicted)
-    if args.predictions:
-        write_predictions_csv(Path(args.predictions), labels, predicted)
+    if table is not None:
+        try:
+            write_predictions_csv(table, labels, predicted)
+        except OSError as error:
+            raise _fail(f"--predictions: cannot write {table} ({error.strerror or error})"
+                        ) from None
     summary = {"run_id": run.run_id, "data": str(args.data), "images": len(labels),
                **{name: value for name, value in scores.items()}}
     if args.json:
@@ -124,18 +167,16 @@ def write_predictions_csv(path: Path, labels: np.ndarray, predicted: np.ndarray)
 
 
 def command_predict(args: argparse.Namespace) -> int:
-    from PIL import Image, UnidentifiedImageError
-
-    from dlnn.clocks.datasets import photo_to_clock
-    from dlnn.clocks.task import read_times
+    from dlnn.clocks.photo import read_clock_photo
 
     run = _run(args.run)
     try:
-        photo = np.asarray(Image.open(args.image))
-    except (OSError, UnidentifiedImageError) as error:
-        raise _fail(f"--image: {args.image} cannot be read as an image ({error})") from None
+        clock = read_clock_photo(args.image, run.config.image_size)
+    except ValueError as error:
+        raise _fail(f"--image: {error}") from None
+    from dlnn.clocks.task import read_times  # TensorFlow: after the checks
+
     try:
-        clock = photo_to_clock(photo, run.config.image_size)
         hour, minute = (int(value) for value in read_times(run, clock[np.newaxis])[0])
     except ValueError as error:
         raise _fail(str(error)) from None

@@ -73,16 +73,15 @@ def model_input(images: np.ndarray) -> np.ndarray:
 
 
 def photo_to_clock(image: np.ndarray, size: int) -> np.ndarray:
-    """Any photo (H, W) or (H, W, 3|4) as a grey (size, size) uint8 clock image.
+    """Any decoded photo (H, W) or (H, W, 3|4) as a grey (size, size) uint8 clock image.
 
     The photo is cropped to its central square first, so a clock in the middle keeps its shape.
+    A photo still in a file or an upload goes through `dlnn.clocks.photo.read_clock_photo`,
+    which checks its size and pixel format before decoding it.
     """
     from PIL import Image
 
-    picture = Image.fromarray(np.asarray(image)).convert("L")
-    width, height = picture.size
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    picture = picture.crop((left, top, left + side, top + side))
-    return np.asarray(picture.resize((size, size), Image.BILINEAR), dtype=np.uint8)
+    from dlnn.clocks.photo import clock_square
+
+    return clock_square(Image.fromarray(np.asarray(image)), size)
 

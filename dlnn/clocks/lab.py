@@ -13,7 +13,7 @@ import argparse
 from typing import Any
 
 from dlnn import registry
-from dlnn.clocks.render import PRESETS
+from dlnn.clocks.render import PRESETS, check_clock_budget
 from dlnn.config import RunConfig
 from dlnn.fields import ConfigError, Field
 from dlnn.models import ModelSpec
@@ -26,9 +26,6 @@ CLOCK_DATASETS: dict[str, str | None] = {
     COURSE_DATASET: None,
 }
 TEST_FRACTION = 0.1  # the course's 80/10/10 split keeps a tenth for the test
-# The generated set, float32 for training, must fit beside TensorFlow in this machine's 24 GiB:
-# 200,000 images of 96 px (7.4 GB as float32) or 40,000 of 256 px (10.5 GB) are the most.
-MAX_CLOCK_PIXELS = 2_000_000_000
 MAX_CLOCK_IMAGES = 200_000
 MAX_CONV_BLOCKS = 6
 
@@ -88,18 +85,18 @@ FIELDS = (
 
 
 def check_clock_fields(config: RunConfig) -> None:
-    """Rules across the clock fields: blocks vs image size, memory, the course folder."""
+    """Rules across the clock fields: blocks vs image size, the memory budget of a generated
+    set (`render.check_clock_budget`), the course folder."""
     clocks = is_clock_dataset(config.dataset)
     if clocks and config.image_size < 2 ** (config.conv_blocks + 1):
         raise ConfigError("conv_blocks", config.conv_blocks,
                           f"{config.image_size}-pixel images allow at most "
                           f"{config.image_size.bit_length() - 2} blocks (each halves the size)")
-    pixels = config.clock_images * config.image_size ** 2
-    if clocks and config.dataset != COURSE_DATASET and pixels > MAX_CLOCK_PIXELS:
-        most = MAX_CLOCK_PIXELS // config.image_size ** 2
-        raise ConfigError("clock_images", config.clock_images,
-                          f"at {config.image_size} px at most {most} clocks fit in memory "
-                          f"for training (4 bytes a pixel, {MAX_CLOCK_PIXELS:,} pixels)")
+    if clocks and config.dataset != COURSE_DATASET:
+        try:
+            check_clock_budget(config.clock_images, config.image_size)
+        except ValueError as error:
+            raise ConfigError("clock_images", config.clock_images, str(error)) from None
     if config.dataset == COURSE_DATASET:
         if not isinstance(config.data_path, str) or not config.data_path.strip():
             raise ConfigError("data_path", config.data_path,

@@ -1,10 +1,10 @@
-"""Reading the time from one uploaded photo: the picture the model sees, and a worker's answer.
+"""Reading the time from one uploaded photo in a worker process.
 
 The dashboard never loads TensorFlow, so a stored model reads a photo in a worker process:
 `read_photo` writes the upload to a temporary file and asks `python -m dlnn clocks predict
 --json` for the time (one JSON line back; the command's one-line error becomes a `PhotoError`).
-`decode_photo` is the one place where the dashboard decodes an upload, and `clock_preview`
-turns the photo into the grey square the model reads (its central square, resized).
+The picture the model sees comes from `dlnn.clocks.photo.read_clock_photo`, which checks a
+photo before decoding it, here and in the worker alike.
 
 Example:
     >>> reading = read_photo(run.run_id, Path("kitchen-clock.jpg").read_bytes(), ".jpg")
@@ -14,17 +14,13 @@ Example:
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 
-import numpy as np
-
 from dlnn import paths
-from dlnn.clocks.datasets import photo_to_clock
 from dlnn.clocks.drawing import format_time
 
 PREDICT_TIMEOUT_SECONDS = 120  # the worker loads TensorFlow and the model first
@@ -45,28 +41,6 @@ class PhotoReading:
     def time(self) -> str:
         """`10:09`, with hour 0 as 12 as on the dial."""
         return format_time(self.hour, self.minute)
-
-
-def decode_photo(data: bytes) -> np.ndarray:
-    """The pixels of an uploaded PNG or JPEG, (H, W) or (H, W, channels) uint8.
-
-    Raises:
-        PhotoError: in one line, when the bytes are no image Pillow can decode.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as picture:
-            return np.asarray(picture)
-    except UnidentifiedImageError:
-        raise PhotoError("the file cannot be read as an image: it is no PNG or JPEG") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
-        raise PhotoError(f"the file cannot be read as an image: {error}") from None
-
-
-def clock_preview(data: bytes, size: int) -> np.ndarray:
-    """The grey (size, size) uint8 clock a model of that image size reads from a photo."""
-    return photo_to_clock(decode_photo(data), size)
 
 
 def read_photo(run_id: str, data: bytes, suffix: str,

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from dlnn import paths
+from dlnn.clocks.course import BUDGET_REASON, MAX_DATA_BYTES
 from dlnn.files import write_atomic
 
 MINUTES_PER_DIAL = 720  # distinct times on a 12-hour dial: one template per minute
@@ -39,6 +40,7 @@ _OVERSAMPLE = 1.5  # template samples per output pixel along each axis, at the l
 _CHUNK = 32  # images rendered together: keeps the float32 temporaries inside the CPU cache
 _TEXTURES = 24  # background textures per set; each image takes a random crop of one
 _FACE_GREY, _RIM_GREY, _INK_GREY, _HAND_GREY = 236.0, 45.0, 30.0, 14.0
+_BYTES_PER_CLOCK = 1024  # besides its pixels: its label and random draws (measured: ~600-800)
 
 
 @dataclass(frozen=True)
@@ -700,6 +702,19 @@ def render_clock(
     return render_clocks([hour], [minute], style, seed)[0]
 
 
+def check_clock_budget(n: int, size: int) -> None:
+    """Raise ValueError, saying the bound and why, unless `n` clocks of `size` pixels fit the
+    lab's data budget (`course.MAX_DATA_BYTES`). Checked before anything is allocated."""
+    need = n * (size * size + _BYTES_PER_CLOCK)
+    if need > MAX_DATA_BYTES:
+        most = MAX_DATA_BYTES // (size * size + _BYTES_PER_CLOCK)
+        raise ValueError(
+            f"{n:,} clocks of {size}x{size} pixels need {need / 2**30:,.1f} GiB; the lab makes "
+            f"at most {MAX_DATA_BYTES / 2**30:.0f} GiB of clocks at once ({BUDGET_REASON}): "
+            f"at most {most:,} clocks of this size"
+        )
+
+
 def generate_clocks(
     n: int, style_or_preset: ClockStyle | str, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -708,9 +723,15 @@ def generate_clocks(
     Returns:
         images uint8 (n, size, size) and labels int64 (n, 2) as [hour 0-11, minute 0-59],
         the course's label format; deterministic for the seed.
+
+    Raises:
+        ValueError: a negative `n` or seed, or more clocks than `check_clock_budget` allows.
     """
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
+    if seed < 0:
+        raise ValueError(f"the seed must be >= 0, got {seed}")
+    check_clock_budget(n, resolve_style(style_or_preset).size)
     times = np.random.default_rng([seed, 0]).integers(0, MINUTES_PER_DIAL, n)
     labels = np.stack([times // 60, times % 60], axis=1)
     return render_clocks(labels[:, 0], labels[:, 1], style_or_preset, seed), labels

@@ -23,7 +23,7 @@ from typing import Any
 
 from dlnn.clocks.render import resolve_style
 from dlnn.config import RunConfig
-from dlnn.runs import Run, RunStore
+from dlnn.runs import ACTIVE, Run, RunStore
 
 # The report's model: hour softmax + minute/60 regression, MaxPool, Dropout 0.2, no batch norm,
 # Adam + ReLU + RandomUniform, batch 32 (it beat 256 in the report's Figure 6).
@@ -105,10 +105,13 @@ def reproduce_task3(
     store = store or RunStore()
     rows: dict[str, dict[str, Any]] = {}
     for role, config in task3_configs(quick, preset).items():
-        run = None if retrain else store.find_finished(config)
-        if run is None:
-            run = store.create(config)
+        run, created = store.create_or_join(config, reuse_finished=not retrain)
+        if created:
             training.execute(run, listener=listener)
+        elif run.status in ACTIVE:  # the same run started elsewhere: wait for it
+            for event in run.follow():
+                if listener is not None:
+                    listener(event)
         rows[role] = headline(config.model, run)
     return rows
 

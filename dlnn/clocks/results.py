@@ -175,9 +175,9 @@ def stored_cse(run: Run) -> float:
 
 
 def finished_clock_runs(store: RunStore) -> list[Run]:
-    """The store's finished clock runs, the lowest test CSE first."""
+    """The store's finished clock runs, the lowest test CSE first (damaged runs left out)."""
     runs = [run for run in store.list()
-            if run.config.model in CLOCK_MODELS and run.status == "finished"]
+            if run.status == "finished" and run.config.model in CLOCK_MODELS]
     return sorted(runs, key=stored_cse)
 
 

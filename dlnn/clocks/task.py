@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,7 @@ from dlnn.runs import Run
 from dlnn.training import TrainingData, make_optimizer
 
 PREDICT_BATCH = 256
+READ_CHUNK = 2048  # images `read_times` resizes and converts to float at once
 LR_PATIENCE = 2  # epochs without a better val_cse before the learning rate halves
 MIN_LEARNING_RATE = 1e-5
 # Clock models sit at chance (CSE ~180) for a while before they "click"; the learning rate is
@@ -229,16 +231,33 @@ class ClockTask:
 def read_times(run: Run, images: np.ndarray) -> np.ndarray:
     """(N, 2) [hour, minute] that a stored clock run's model reads from grey uint8 images.
 
-    Images of another size are resized to the run's `image_size` first.
+    Images of another size are resized to the run's `image_size` first, a chunk at a time,
+    so the float copies the model reads stay small whatever N is.
     """
     config = run.config
     if config.model not in CLOCK_MODELS:
         raise ValueError(f"run {run.run_id} trained {config.model}, not a clock model")
+    model = load_run_model(run)
+    images = np.asarray(images, dtype=np.uint8)
+    parts = [predict_times(config.model, model,
+                           model_input(resize_images(images[start:start + READ_CHUNK],
+                                                     config.image_size)))
+             for start in range(0, len(images), READ_CHUNK)]
+    return np.concatenate([np.zeros((0, 2), np.int16), *parts])
+
+
+def load_run_model(run: Run) -> keras.Model:
+    """The run's saved model; a ValueError says when it is missing or damaged."""
     if not run.model_path.exists():
         raise ValueError(f"run {run.run_id} has no saved model (status {run.status})")
-    model = keras.saving.load_model(run.model_path)
-    images = resize_images(np.asarray(images, dtype=np.uint8), config.image_size)
-    return predict_times(config.model, model, model_input(images))
+    if not zipfile.is_zipfile(run.model_path):
+        raise ValueError(f"run {run.run_id}: model.keras is damaged (not a Keras archive, "
+                         "perhaps cut short); train the configuration again")
+    try:
+        return keras.saving.load_model(run.model_path)
+    except Exception as error:  # Keras raises many kinds for a bad archive
+        raise ValueError(f"run {run.run_id}: model.keras cannot be loaded "
+                         f"({type(error).__name__}: {error})") from None
 
 
 register_layers()  # so that stored dial readers load in any process that imports the task

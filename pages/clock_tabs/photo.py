@@ -1,8 +1,8 @@
 """The Your photo tab: a stored clock model reads the time from an uploaded photo.
 
-The tab says which model reads it and what that model learned from; the photo is decoded
-and shown as the model sees it (`dlnn.clocks.photo_reading`), and a worker process reads the
-time (the dashboard never loads TensorFlow).
+The tab says which model reads it and what that model learned from; the photo is checked,
+decoded and shown as the model sees it (`dlnn.clocks.photo.read_clock_photo`), and a worker
+process reads the time (`dlnn.clocks.photo_reading`; the dashboard never loads TensorFlow).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from pathlib import Path
 import streamlit as st
 
 from dlnn.clocks import drawing, results
-from dlnn.clocks.photo_reading import PhotoError, PhotoReading, clock_preview, read_photo
+from dlnn.clocks.photo import read_clock_photo
+from dlnn.clocks.photo_reading import PhotoReading, read_photo
 from pages import components
 
 
@@ -38,13 +39,12 @@ def render() -> None:
              "such pictures, and the dial reader unrolls the picture around its centre.")
     if upload is None:
         return
-    data = upload.getvalue()
     try:
-        clock = clock_preview(data, run.config.image_size)
+        clock = read_clock_photo(upload, run.config.image_size)
         with st.spinner("Reading the time in a worker process..."):
-            answer = reading(run.run_id, data, Path(upload.name).suffix)
-    except PhotoError as error:
-        st.error(f"**{upload.name}**: {error}", icon=":material/error:")
+            answer = reading(run.run_id, upload.getvalue(), Path(upload.name).suffix)
+    except ValueError as error:  # read_clock_photo's and the worker's one line (PhotoError)
+        st.error(str(error), icon=":material/error:")
         return
     size = run.config.image_size
     st.image(drawing.draw_hands(clock, answer.hour, answer.minute), width=300,

@@ -25,16 +25,25 @@ RESULT_FOR = "clock.result_for"  # the session's run when the picker was last re
 WIDGET = "clock.w."  # prefix of the Train tab's field widgets
 
 
-def load_state() -> None:
-    """First visit: the run (and its configuration) from the URL, else the class setting."""
+def load_state() -> str | None:
+    """First visit: the run (and its configuration) from the URL, else the class setting.
+
+    Returns why the link's run was not taken (damaged, not a clock run), or None.
+    """
     if CONFIG_STATE in st.session_state:
-        return
-    run = components.find_run(st.query_params.get(RUN_PARAM))
-    if run is not None and run.config.model in CLOCK_MODELS:
-        st.session_state[RUN_STATE] = run.run_id
-        st.session_state[CONFIG_STATE] = run.config
-    else:
-        st.session_state[CONFIG_STATE] = class_setting()
+        return None
+    st.session_state[CONFIG_STATE] = class_setting()
+    run_id = st.query_params.get(RUN_PARAM)
+    run = components.find_run(run_id)
+    if run is None:
+        return f"there is no run {run_id} in the store" if run_id else None
+    if run.problem is not None:
+        return f"run {run_id} is damaged: {run.problem}"
+    if run.config.model not in CLOCK_MODELS:
+        return f"run {run_id} trained {run.config.model}, not a clock model"
+    st.session_state[RUN_STATE] = run.run_id
+    st.session_state[CONFIG_STATE] = run.config
+    return None
 
 
 def config() -> RunConfig:
@@ -43,8 +52,9 @@ def config() -> RunConfig:
 
 
 def current_run() -> Run | None:
-    """The session's run: the one trained or shown last."""
-    return components.find_run(st.session_state.get(RUN_STATE))
+    """The session's run: the one trained or shown last (None once it is damaged)."""
+    run = components.find_run(st.session_state.get(RUN_STATE))
+    return run if run is not None and run.problem is None else None
 
 
 def set_run(run: Run) -> None:
