@@ -146,18 +146,21 @@ def test_per_class_accuracy_bars():
 
 
 @pytest.mark.parametrize("dtype, zmax", [(np.uint8, 255), (np.float32, 1.0)])
-def test_image_grid_has_one_heatmap_per_image(dtype, zmax):
+def test_image_grid_tiles_the_images_into_one_heatmap(dtype, zmax):
     rng = np.random.default_rng(0)
     images = (rng.random((10, 6, 5)) * (255 if dtype == np.uint8 else 1)).astype(dtype)
     captions = [f"pred {i}" for i in range(10)]
     fig = figures.image_grid(images, captions, columns=4, title="gallery")
-    assert len(fig.data) == 10
-    assert all(isinstance(trace, go.Heatmap) for trace in fig.data)
-    np.testing.assert_array_equal(fig.data[7].z, images[7])
+    assert len(fig.data) == 1 and isinstance(fig.data[0], go.Heatmap)
+    mosaic = np.asarray(fig.data[0].z, dtype=float)
+    # 10 images in 4 columns: 3 rows of (4 caption rows + 6 + 1 gap), 4 columns of (5 + 1).
+    assert mosaic.shape == (3 * 11 - 1, 4 * 6 - 1)
+    np.testing.assert_allclose(mosaic[15:21, 18:23], images[7])  # row 2, column 4
+    assert np.isnan(mosaic[:4]).all() and np.isnan(mosaic[:, 5]).all()  # caption band, gap
+    assert np.isnan(mosaic[26:, 12:]).all()  # the last row has two images only
     assert fig.data[0].zmax == zmax
     assert [a.text for a in fig.layout.annotations] == captions
-    # 10 images in 4 columns: image 7 is row 2, column 4.
-    assert fig.data[7].xaxis == "x8" and fig.data[7].yaxis == "y8"
+    assert fig.layout.annotations[7].x == 20 and fig.layout.annotations[7].y == 14
     assert fig.layout.yaxis.autorange == "reversed"
     assert fig.layout.xaxis.visible is False
 
