@@ -5,7 +5,7 @@ returns a `plotly.graph_objects.Figure`; nothing here draws to a screen, so test
 figure's traces and the dashboard only calls `st.plotly_chart(fig)`. Empty inputs give an
 empty figure that says "no data yet" instead of raising, because live views are drawn before
 the first event arrives. All figures share one look (`_style`): the white template, a
-horizontal legend on top, train in blue and validation in orange.
+horizontal legend on top, train in blue (per batch a lighter blue) and validation in orange.
 
 Example:
     >>> import pandas as pd
@@ -27,6 +27,9 @@ import plotly.graph_objects as go
 
 TRAIN_COLOR = "#1f77b4"
 VALIDATION_COLOR = "#ff7f0e"
+# The thin per-batch line: a lighter blue, opaque enough to read on a dark background too.
+BATCH_COLOR = "#6baed6"
+BATCH_OPACITY = 0.75
 RUN_COLORS = plotly.colors.qualitative.Plotly
 TEMPLATE = "plotly_white"
 HEIGHT = 420
@@ -78,7 +81,7 @@ def learning_curves(
             x = batches_df["epoch"] - 1 + batches_df["batch"] / (spe or 1)
         fig.add_trace(go.Scatter(
             x=x, y=batches_df[base], mode="lines", name="train (batch)",
-            line={"color": TRAIN_COLOR, "width": 1}, opacity=0.35,
+            line={"color": BATCH_COLOR, "width": 1}, opacity=BATCH_OPACITY,
         ))
     for column, name, color in ((base, "train", TRAIN_COLOR),
                                 (f"val_{base}", "validation", VALIDATION_COLOR)):

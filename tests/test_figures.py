@@ -43,9 +43,28 @@ def test_learning_curves_traces_carry_the_history():
     assert list(validation.y) == [0.65, 0.75, 0.85]
     assert train.line.color == figures.TRAIN_COLOR
     assert validation.line.color == figures.VALIDATION_COLOR
+    assert batch.line.color == figures.BATCH_COLOR and batch.opacity == figures.BATCH_OPACITY
     assert fig.layout.title.text == "MLP"
     assert fig.layout.template.layout.paper_bgcolor == "white"
     assert fig.layout.legend.orientation == "h"
+
+
+def _luminance(rgb: np.ndarray) -> float:
+    channels = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(channels @ [0.2126, 0.7152, 0.0722])
+
+
+@pytest.mark.parametrize(("background", "least"), [("#ffffff", 1.8), ("#0e1117", 4.5)])
+def test_the_batch_line_reads_on_light_and_dark_backgrounds(background, least):
+    """WCAG contrast of the per-batch line (its colour blended at its opacity) against the
+    white and Streamlit's dark background; the old 35% blue was 1.5 on the dark one."""
+    def rgb(hex_color: str) -> np.ndarray:
+        return np.array([int(hex_color[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+
+    back = rgb(background)
+    line = figures.BATCH_OPACITY * rgb(figures.BATCH_COLOR) + (1 - figures.BATCH_OPACITY) * back
+    lighter, darker = sorted([_luminance(line), _luminance(back)], reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= least
 
 
 def test_learning_curves_val_prefix_names_the_same_metric():
