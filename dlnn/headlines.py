@@ -79,12 +79,20 @@ class TaskMetrics:
         test: from the result, the most important first.
         best: a validation metric of the epoch history; views show its best epoch.
         live: the tiles of a running run, read from its latest metrics.
+        curves: the base names of the learning curves a view draws first (the others wait
+            behind a switch).
     """
 
     task: str
     test: tuple[Metric, ...]
     best: Metric
     live: tuple[Metric, ...]
+    curves: tuple[str, ...] = ("loss",)
+
+    def split_curves(self, metrics: list[str]) -> tuple[list[str], list[str]]:
+        """`metrics` (base names of a history) as (drawn first, the rest), in that order."""
+        first = [name for name in self.curves if name in metrics]
+        return first, [name for name in metrics if name not in first]
 
     @property
     def best_column(self) -> str:
@@ -189,4 +197,5 @@ add_task_metrics(TaskMetrics(
         Metric("val_accuracy", "Val. accuracy", "accuracy",
                "validation accuracy after the latest epoch"),
     ),
+    curves=("loss", "accuracy"),
 ))

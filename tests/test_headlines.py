@@ -58,3 +58,14 @@ def test_live_tiles_keep_their_places_before_the_first_epoch(dlnn_dirs):
         "Loss", "Val. CSE", "Val. hour accuracy", "Val. minute error"]
     assert [text for _, text in early] == ["2.0000", "—", "—", "—"]
     assert [text for _, text in late] == ["0.6667", "55.0 min", "69.4%", "5.5 min"]
+
+
+def test_each_task_draws_its_own_curves_first():
+    clock = headlines.for_config(CLOCK_CONFIG)
+    history_metrics = ["hour_hand_loss", "loss", "minute_mae", "cse", "minute_error",
+                       "hour_accuracy", "learning_rate"]
+    assert clock.split_curves(history_metrics) == (
+        ["cse", "hour_accuracy"],
+        ["hour_hand_loss", "loss", "minute_mae", "minute_error", "learning_rate"])
+    classifier = headlines.for_config(RunConfig())
+    assert classifier.split_curves(["accuracy", "loss"]) == (["loss", "accuracy"], [])

@@ -175,6 +175,7 @@ add_task_metrics(TaskMetrics(
         Metric("val_minute_error", "Val. minute error", "minutes",
                "validation minute error after the latest epoch"),
     ),
+    curves=("cse", "hour_accuracy"),
 ))
 registry.add_command(_register_commands)
 registry.add_reproduce(registry.ReproduceEntry(
