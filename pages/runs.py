@@ -82,7 +82,7 @@ def render_comparison(shown: pd.DataFrame, run_ids: list[str]) -> None:
     runs = [run for run in map(components.find_run, run_ids) if run is not None]
     labels = compare.comparison_labels(runs)
     histories = compare.epoch_histories(runs, labels)
-    st.subheader(f"Comparing {len(runs)} run{'s' if len(runs) > 1 else ''}")
+    st.subheader(f"Comparing {len(runs)} runs" if len(runs) > 1 else "The selected run")
     rows = shown.set_index("run_id").loc[[run.run_id for run in runs]].reset_index()
     numbers = compare.headline_columns(rows)
     rows.insert(0, "label", labels)
