@@ -213,7 +213,16 @@ def render_idle(config: RunConfig, error: ConfigError | None, shown: Run | None)
 
 
 def main() -> None:
-    runner.keep_worker_ready()  # a warm worker makes Start begin training at once
+    try:
+        render_page()
+    finally:
+        # A warm worker makes Start begin training at once; started after the page is drawn,
+        # so its TensorFlow import does not slow the page down.
+        runner.keep_worker_ready()
+
+
+def render_page() -> None:
+    """The controls, then the live run, or the Start button and the stored result."""
     load_from_url()
     seed_widgets(st.session_state[CONFIG_STATE])
     values = render_controls()
