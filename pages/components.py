@@ -160,14 +160,23 @@ def config_caption(config: RunConfig) -> str:
 # -- learning curves -------------------------------------------------------------------------
 
 
-def render_learning_curves(config: RunConfig, events: list[dict], key: str) -> None:
-    """The task's main curves (loss and accuracy; CSE and hour accuracy for a clock), then,
-    behind a switch, one chart per other metric. Train per batch and per epoch, validation."""
+def render_learning_curves(events: list[dict], key: str, config: RunConfig | None = None
+                           ) -> None:
+    """One chart per metric: train per batch and per epoch, and validation.
+
+    Given the run's `config`, the task's main curves come first (loss and accuracy; CSE and
+    hour accuracy for a clock) and the others wait behind a switch; without it every metric
+    is drawn, loss first.
+    """
     batches = history.batch_history(events)
     epochs = history.epoch_history(events)
     steps = history.progress(events).steps_per_epoch or None
     metrics = history.metric_names(epochs) or history.metric_names(batches) or ["loss"]
-    first, rest = headlines.for_config(config).split_curves(metrics)
+    if config is None:
+        first = sorted(metrics, key=lambda name: (name != "loss", "loss" in name))
+        rest: list[str] = []
+    else:
+        first, rest = headlines.for_config(config).split_curves(metrics)
     shown = first or rest[:2]
     if len(rest) > len(shown) - len(first) and st.toggle(
             f"Show all {len(metrics)} curves", key=f"{key}_all",
@@ -204,7 +213,7 @@ def render_live_run(run_id: str) -> None:
     tiles = headlines.live_values(run.config, progress)
     for cell, (metric, text) in zip(st.columns(len(tiles)), tiles, strict=True):
         cell.metric(metric.label, text, help=metric.help)
-    render_learning_curves(run.config, events, key="live")
+    render_learning_curves(events, key="live", config=run.config)
 
 
 # -- the result view -------------------------------------------------------------------------
@@ -229,7 +238,7 @@ def render_run(run: Run, key: str = "run") -> None:
     elif status == "cancelled":
         st.warning(f"The run was cancelled: {reason or 'stopped'}", icon=":material/cancel:")
     render_headline(result, events, config)
-    render_learning_curves(config, events, key=f"{key}_curves")
+    render_learning_curves(events, key=f"{key}_curves", config=config)
     if result.get("confusion_matrix") is not None:
         render_classification(run, result, key)
     render_downloads(run, events, key)
