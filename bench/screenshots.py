@@ -1,6 +1,7 @@
 """Screenshots of the dashboard for the README: Home, Train, Runs and the clock lab, light and dark.
 
     DLNN_DATA_DIR=../shared/datasets python bench/screenshots.py [--out docs/screenshots]
+        [--cache DIR]   # keep the trained runs there and reuse them next time
 
 Trains a few small runs into a temporary run store (the quick preset on MNIST, an MLP, a clock
 reader), starts `streamlit run dashboard.py` on a free port once per theme, opens each page
@@ -21,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.dashboard_latency import DRAWN_JS, stop_server  # noqa: E402
+from bench.dashboard_latency import stop_server  # noqa: E402
 from dlnn import presets, runner  # noqa: E402
 from dlnn.config import RunConfig  # noqa: E402
 from tests.synthetic import learnable_arrays, write_idx_files  # noqa: E402
@@ -34,6 +35,16 @@ from tests.test_browser import (  # noqa: E402
 
 WIDTH = 1400
 THEMES = ("light", "dark")
+# True once the page's Plotly charts are all drawn.
+CHARTS_DRAWN = """() => {
+  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+  return charts.length > 0 && charts.every(c => c.querySelector('.main-svg'));
+}"""
+# True once every picture on the page has loaded.
+IMAGES_LOADED = """() => {
+  const images = [...document.querySelectorAll('[data-testid="stImage"] img')];
+  return images.length > 0 && images.every(image => image.complete && image.naturalWidth > 0);
+}"""
 # The runs shown, oldest first: a small clock reader, an MLP and the quick preset (the newest
 # two, the first rows of the Runs table, are compared there).
 RUNS = (
@@ -99,8 +110,10 @@ def shoot(browser, url: str, theme: str, out: Path) -> None:
         page.get_by_text(ready).first.wait_for()
         if name == "runs":
             select_two_runs(page)
-        if name in ("train", "runs"):
-            page.wait_for_function(DRAWN_JS, polling=100)
+        if name in ("train", "runs", "clock-lab"):
+            page.wait_for_function(CHARTS_DRAWN, polling=100)
+        if name == "clock-lab":
+            page.wait_for_function(IMAGES_LOADED, polling=100)
         page.wait_for_timeout(2000)  # charts settle, fonts load
         target = out / f"{name}-{theme}.png"
         page.screenshot(path=str(target))
@@ -111,6 +124,8 @@ def shoot(browser, url: str, theme: str, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--cache", type=Path,
+                        help="a dlnn cache folder to keep the runs in (reused when it has them)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -122,8 +137,9 @@ def main() -> None:
         if not data_dir or not Path(data_dir, "mnist").is_dir():
             data_dir = str(workdir / "data")
             write_idx_files(Path(data_dir) / "mnist", learnable_arrays(12_000, 2_000))
-        cache = workdir / "cache"
-        train_runs(cache, data_dir)
+        cache = args.cache or workdir / "cache"
+        if not list((cache / "runs").glob("*/result.json")):
+            train_runs(cache, data_dir)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for theme in THEMES:
             process, url = start_server(cache, data_dir, theme)
