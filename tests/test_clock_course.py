@@ -13,6 +13,7 @@ from dlnn.clocks.course import (
     load_course_data,
     save_course_data,
     split_course_data,
+    upload_folder,
 )
 
 
@@ -153,3 +154,10 @@ def test_split_fractions_are_checked():
         split_course_data(images, labels, seed=0, fractions=(0.8, 0.3, 0.1))
     split = split_course_data(images, labels, seed=0, fractions=(0.5, 0.5, 0.0))
     assert len(split.test_labels) == 0 and len(split.train_labels) == 20
+
+
+def test_uploads_are_kept_under_the_cache(dlnn_dirs: Path) -> None:
+    assert upload_folder(" course-2024 ") == dlnn_dirs / "clocks" / "course" / "course-2024"
+    for bad in ("", "..", "../elsewhere", "a/b", "/etc", ".hidden", "my course"):
+        with pytest.raises(CourseDataError, match="^name: "):
+            upload_folder(bad)

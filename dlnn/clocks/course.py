@@ -2,8 +2,9 @@
 
 The course ships 18,000 grey 150x150 clock photographs as `images.npy` (N, 150, 150) uint8 and
 `labels.npy` (N, 2) as [hour 0-11, minute 0-59], rows sorted by time. Users point the lab at a
-folder, at the two files, or upload them; every problem is reported as a `CourseDataError` that
-names the file and what is wrong with it. Because the rows are sorted, the split shuffles first.
+folder, at the two files, or upload them (the dashboard keeps uploads in `upload_folder`); every
+problem is reported as a `CourseDataError` that names the file and what is wrong with it.
+Because the rows are sorted, the split shuffles first.
 
 Example:
     >>> images, labels = load_course_data("~/clock-data")
@@ -16,12 +17,14 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 
+from dlnn import paths
 from dlnn.files import write_atomic
 
 IMAGES_FILE = "images.npy"
@@ -31,6 +34,7 @@ LABELS_FILE = "labels.npy"
 # 24 GiB; the course's 18,000 photographs are 0.4 GB.
 MAX_DATA_BYTES = 2 * 2**30
 BUDGET_REASON = "its float copies for a model must fit in this machine's 24 GiB of memory"
+UPLOAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # one folder name, no way out of it
 
 FileSource = str | os.PathLike | IO[bytes]  # a path, or an upload's binary file object
 CourseSource = str | os.PathLike | tuple[FileSource, FileSource]  # a folder, or (images, labels)
@@ -260,3 +264,17 @@ def save_course_data(folder: str | os.PathLike, images: np.ndarray, labels: np.n
 
         write_atomic(folder / name, write)
     return folder
+
+
+def upload_folder(name: str) -> Path:
+    """Where uploaded course files called `name` are kept: `cache/clocks/course/<name>`.
+
+    Raises:
+        CourseDataError: when `name` is not one plain folder name (letters, digits, dots,
+            dashes, underscores), so an upload cannot land outside that folder.
+    """
+    name = name.strip()
+    if not UPLOAD_NAME.fullmatch(name):
+        raise CourseDataError(f"name: {name!r} is not allowed; use letters, digits, dots, "
+                              "dashes or underscores, starting with a letter or digit")
+    return paths.cache_dir() / "clocks" / "course" / name

@@ -85,9 +85,3 @@ def photo_to_clock(image: np.ndarray, size: int) -> np.ndarray:
 
     return clock_square(Image.fromarray(np.asarray(image)), size)
 
-
-def style_limits() -> dict[str, tuple[float, float]]:
-    """Allowed (low, high) of each numeric `ClockStyle` field, for sliders."""
-    from dlnn.clocks import render
-
-    return dict(render._LIMITS)

@@ -101,6 +101,12 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "contrast_jitter": (0.0, 0.9),
 }
 
+
+def style_limits() -> dict[str, tuple[float, float]]:
+    """Allowed (low, high) of each numeric `ClockStyle` field (a copy), e.g. for sliders."""
+    return dict(_LIMITS)
+
+
 PRESETS: dict[str, ClockStyle] = {
     "easy": ClockStyle(),
     "medium": ClockStyle(

@@ -6,7 +6,9 @@ and returns their headline numbers. The full setting is the issue's target (cour
 18,000 images, 80/10/10, at 96 pixels). Our model is the dial reader (`clock-dial`) where the
 preset turns clocks round, and `clock-hands` where clocks stay upright (on the easy preset a
 smaller one at 64 pixels); `quick` is a class-sized version that finishes in minutes on a
-laptop CPU.
+laptop CPU, and our quick model on course-like clocks is the Clock lab's class setting
+(`class_setting`). `MEASURED` holds what this code measured, where and how; `measured_table`,
+`reported_table` and `stored_runs_table` give the Clock lab's Measured tab its rows.
 
 Example:
     >>> rows = reproduce_task3(quick=True)
@@ -55,16 +57,17 @@ FULL_DATA = {"clock_images": 18000, "image_size": 96}
 # The class setting: a few minutes on a laptop CPU (easy clocks click after ~600 batches).
 QUICK_DATA = {"clock_images": 8000, "image_size": 64, "epochs": 12, "conv_blocks": 4,
               "conv_filters": 16}
+PRESET = "course-like"  # the target: turned, mirrored clocks like the course's photographs
 # What the report and the best public re-implementations measured (SPEC.md, Task 3).
 REPORTED = {
-    "report (course photographs)": {"hour_accuracy": "> 0.93", "minute_mae": ">= 4",
-                                    "cse_minutes": "-"},
-    "best public (course photographs)": {"hour_accuracy": "-", "minute_mae": "-",
-                                         "cse_minutes": "about 8.5"},
+    "the report (course photographs)": {"hour_accuracy": "above 93%",
+                                        "minute_mae": "4 min or more", "cse_minutes": "—"},
+    "best public result (course photographs)": {"hour_accuracy": "—", "minute_mae": "—",
+                                                "cse_minutes": "about 8.5 min"},
 }
 
 
-def task3_configs(quick: bool = False, preset: str = "course-like") -> dict[str, RunConfig]:
+def task3_configs(quick: bool = False, preset: str = PRESET) -> dict[str, RunConfig]:
     """The baseline and our best configuration, on the same generated data."""
     data = {**FULL_DATA, **(EASY_CHANGES if preset == "easy" else {}),
             **(QUICK_DATA if quick else {}), "dataset": f"clocks-{preset}"}
@@ -91,7 +94,7 @@ def headline(name: str, run: Run) -> dict[str, Any]:
 
 def reproduce_task3(
     quick: bool = False,
-    preset: str = "course-like",
+    preset: str = PRESET,
     store: RunStore | None = None,
     listener: Callable[[dict[str, Any]], None] | None = None,
     retrain: bool = False,
@@ -111,30 +114,95 @@ def reproduce_task3(
                     listener(event)
         rows[role] = headline(config.model, run)
     return rows
-# Measured with this code (docs/clocks.md has the details); test split of 1,800 clocks.
+
+
+def class_setting() -> RunConfig:
+    """The Clock lab's class setting: our model in `reproduce task3 --quick` (the dial reader on
+    8,000 course-like clocks of 64 px, 12 epochs)."""
+    return task3_configs(quick=True)["best"]
+
+
+CPU = "the lab's 2-core CPU, shared with other jobs"
+GPU = "one NVIDIA H200 GPU (Keras on the PyTorch backend)"
+BASELINE = "the report's model (clock-two-head)"
+# Measured with this code (docs/clocks.md has the details and the run ids); test split: a tenth.
 MEASURED: list[dict[str, Any]] = [
-    {"data": "easy, 8,000 clocks, 64 px (--quick)", "machine": "2-core CPU (shared)",
-     "model": "clock-two-head (report)", "epochs": 12, "hour_accuracy": 0.9963,
-     "minute_mae": 1.37, "cse_minutes": 1.37, "train_seconds": 135},
-    {"data": "easy, 8,000 clocks, 64 px (--quick)", "machine": "2-core CPU (shared)",
-     "model": "clock-hands (ours)", "epochs": 12, "hour_accuracy": 0.9988,
-     "minute_mae": 0.46, "cse_minutes": 0.46, "train_seconds": 390},
-    {"data": "easy, 18,000 clocks, 64 px", "machine": "2-core CPU (shared)",
-     "model": "clock-two-head (report)", "epochs": 12, "hour_accuracy": 0.9922,
-     "minute_mae": 0.64, "cse_minutes": 0.64, "train_seconds": 397},
-    {"data": "easy, 18,000 clocks, 64 px", "machine": "2-core CPU (shared)",
-     "model": "clock-hands (ours)", "epochs": 12, "hour_accuracy": 1.0,
-     "minute_mae": 0.017, "cse_minutes": 0.017, "train_seconds": 1161},
-    {"data": "course-like, 18,000 clocks, 96 px", "machine": "2-core CPU (shared)",
-     "model": "clock-two-head (report)", "epochs": 30, "hour_accuracy": 0.0794,
-     "minute_mae": 15.18, "cse_minutes": 180.35, "train_seconds": 7182},
-    {"data": "course-like, 18,000 clocks, 96 px", "machine": "2-core CPU (shared)",
-     "model": "clock-dial (ours)", "epochs": 27, "hour_accuracy": 1.0,
+    {"clocks": "easy (upright), 8,000 at 64 px", "model": BASELINE, "machine": CPU,
+     "command": "python -m dlnn reproduce task3 --quick --preset easy", "epochs": 12,
+     "hour_accuracy": 0.9963, "minute_mae": 1.37, "cse_minutes": 1.37, "train_seconds": 135},
+    {"clocks": "easy (upright), 8,000 at 64 px", "model": "ours: hand reader (clock-hands)",
+     "machine": CPU, "command": "python -m dlnn reproduce task3 --quick --preset easy",
+     "epochs": 12, "hour_accuracy": 0.9988, "minute_mae": 0.46, "cse_minutes": 0.46,
+     "train_seconds": 390},
+    {"clocks": "easy (upright), 18,000 at 64 px", "model": BASELINE, "machine": CPU,
+     "command": "python -m dlnn reproduce task3 --preset easy", "epochs": 12,
+     "hour_accuracy": 0.9922, "minute_mae": 0.64, "cse_minutes": 0.64, "train_seconds": 397},
+    {"clocks": "easy (upright), 18,000 at 64 px", "model": "ours: hand reader (clock-hands)",
+     "machine": CPU, "command": "python -m dlnn reproduce task3 --preset easy", "epochs": 12,
+     "hour_accuracy": 1.0, "minute_mae": 0.017, "cse_minutes": 0.017, "train_seconds": 1161},
+    {"clocks": "course-like (turned, mirrored), 18,000 at 96 px", "model": BASELINE,
+     "machine": CPU, "command": "python -m dlnn reproduce task3", "epochs": 30,
+     "hour_accuracy": 0.0794, "minute_mae": 15.18, "cse_minutes": 180.35,
+     "train_seconds": 7182},
+    {"clocks": "course-like (turned, mirrored), 18,000 at 96 px",
+     "model": "ours: dial reader (clock-dial)", "machine": CPU,
+     "command": "python -m dlnn reproduce task3", "epochs": 27, "hour_accuracy": 1.0,
      "minute_mae": 0.0, "cse_minutes": 0.0, "train_seconds": 2440},
-    {"data": "course-like, 18,000 clocks, 96 px", "machine": "H200, Keras on torch",
-     "model": "clock-two-head (report)", "epochs": 21, "hour_accuracy": 0.084,
-     "minute_mae": None, "cse_minutes": 181.0, "train_seconds": 220},
-    {"data": "course-like, 18,000 clocks, 96 px", "machine": "H200, Keras on torch",
-     "model": "clock-hands (session 1)", "epochs": 20, "hour_accuracy": 0.653,
-     "minute_mae": None, "cse_minutes": 21.7, "train_seconds": 218},
+    {"clocks": "course-like (turned, mirrored), 18,000 at 96 px", "model": BASELINE,
+     "machine": GPU, "command": "bench/clock_explore.py (an exploration before the dial reader)",
+     "epochs": 21, "hour_accuracy": 0.084, "minute_mae": None, "cse_minutes": 181.0,
+     "train_seconds": 220},
+    {"clocks": "course-like (turned, mirrored), 18,000 at 96 px",
+     "model": "hand reader (clock-hands, 2 convolutions per block from 32 filters)",
+     "machine": GPU, "command": "bench/clock_explore.py (an exploration before the dial reader)",
+     "epochs": 20, "hour_accuracy": 0.653, "minute_mae": None, "cse_minutes": 21.7,
+     "train_seconds": 218},
 ]
+
+
+def _scores(row: dict[str, Any]) -> dict[str, str]:
+    from dlnn.clocks.results import format_minutes, format_percent
+
+    seconds = row.get("train_seconds")
+    return {
+        "CSE": format_minutes(row.get("cse_minutes")),
+        "hour accuracy": format_percent(row.get("hour_accuracy")),
+        "minute error": format_minutes(row.get("minute_mae")),
+        "training time": "—" if seconds is None else f"{seconds:,.0f} s",
+    }
+
+
+def measured_table() -> list[dict[str, Any]]:
+    """`MEASURED` for people: one row per run, the scores in minutes and percent."""
+    return [{"clocks": row["clocks"], "model": row["model"], **_scores(row),
+             "epochs": row["epochs"], "machine": row["machine"], "what was run": row["command"]}
+            for row in MEASURED]
+
+
+def reported_table() -> list[dict[str, str]]:
+    """What the report and the best public result measured on the course's photographs."""
+    return [{"source": source, "CSE": row["cse_minutes"], "hour accuracy": row["hour_accuracy"],
+             "minute error": row["minute_mae"]}
+            for source, row in REPORTED.items()]
+
+
+def stored_runs_table(store: RunStore, presets: tuple[str, ...] = (PRESET, "easy")
+                      ) -> list[dict[str, Any]]:
+    """The finished `reproduce task3` runs in `store` (full and `--quick`), one row each."""
+    from dlnn.clocks.results import describe_data
+
+    rows = []
+    for quick in (False, True):
+        for preset in presets:
+            for role, config in task3_configs(quick, preset).items():
+                run = store.find_finished(config)
+                if run is None:
+                    continue
+                rows.append({
+                    "setting": "class (--quick)" if quick else "full",
+                    "clocks": describe_data(config),
+                    "model": BASELINE if role == "baseline" else f"ours ({config.model})",
+                    **_scores(headline(config.model, run)),
+                    "run": run.run_id,
+                })
+    return rows

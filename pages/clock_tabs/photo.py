@@ -1,0 +1,51 @@
+"""The Your photo tab: a stored clock model reads the time from an uploaded photo.
+
+The tab says which model reads it and what that model learned from; the photo is checked,
+decoded and shown as the model sees it (`dlnn.clocks.photo.read_clock_photo`), and a worker
+process reads the time (`dlnn.clocks.photo_reading`; the dashboard never loads TensorFlow).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dlnn.clocks import drawing, results
+from dlnn.clocks.photo import read_clock_photo
+from dlnn.clocks.photo_reading import PhotoReading, read_photo
+from pages import components
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def reading(run_id: str, data: bytes, suffix: str) -> PhotoReading:
+    """The worker's reading, kept so that a rerun of the page does not ask again."""
+    return read_photo(run_id, data, suffix)
+
+
+def render() -> None:
+    """The Your photo tab."""
+    finished = {run.run_id: run for run in results.finished_clock_runs(components.run_store())}
+    if not finished:
+        st.info("Train a clock model first (Train tab).", icon=":material/info:")
+        return
+    run_id = st.selectbox("Model (the best first)", list(finished), key="clock.photo_run",
+                          format_func=lambda run_id: results.run_choice(finished[run_id]))
+    run = finished[run_id]
+    st.markdown(f"**Reads with** {results.describe_model(run)}")
+    upload = st.file_uploader(
+        "A clock photo (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="clock.photo",
+        help="Crop it so that the clock fills the picture, centred: the models learnt from "
+             "such pictures, and the dial reader unrolls the picture around its centre.")
+    if upload is None:
+        return
+    try:
+        clock = read_clock_photo(upload, run.config.image_size)
+        with st.spinner("Reading the time in a worker process..."):
+            answer = reading(run.run_id, upload.getvalue(), Path(upload.name).suffix)
+    except ValueError as error:  # read_clock_photo's and the worker's one line (PhotoError)
+        st.error(str(error), icon=":material/error:")
+        return
+    size = run.config.image_size
+    st.image(drawing.draw_hands(clock, answer.hour, answer.minute), width=300,
+             caption=f"read: {answer.time} (grey {size}x{size}, as the model sees it)")

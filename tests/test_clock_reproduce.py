@@ -1,0 +1,55 @@
+"""Task 3's settings and tables: the class setting, what was measured, the stored runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dlnn.clocks import reproduce
+from dlnn.runs import RunStore
+
+
+def test_the_class_setting_is_the_dial_reader_on_turned_clocks() -> None:
+    setting = reproduce.class_setting().validate()
+    assert setting == reproduce.task3_configs(quick=True)["best"]
+    assert (setting.model, setting.dataset) == ("clock-dial", "clocks-course-like")
+    assert (setting.clock_images, setting.image_size, setting.epochs) == (8000, 64, 12)
+    assert setting.early_stopping and setting.monitor == "val_cse"
+
+
+def test_the_measured_table_says_what_ran_where_in_words() -> None:
+    table = reproduce.measured_table()
+    assert len(table) == len(reproduce.MEASURED)
+    assert list(table[0]) == ["clocks", "model", "CSE", "hour accuracy", "minute error",
+                              "training time", "epochs", "machine", "what was run"]
+    assert {row["machine"] for row in table} == {reproduce.CPU, reproduce.GPU}
+    assert table[0]["CSE"] == "1.37 min" and table[0]["hour accuracy"] == "99.6%"
+    assert table[4]["training time"] == "7,182 s"
+    assert table[6]["minute error"] == "—"
+    for row in table:
+        assert row["what was run"].startswith(("python -m dlnn reproduce task3", "bench/"))
+        assert "session" not in row["model"] and "torch," not in row["machine"]
+
+
+def test_the_reported_table_keeps_the_reports_words() -> None:
+    rows = {row["source"]: row for row in reproduce.reported_table()}
+    assert rows["the report (course photographs)"]["hour accuracy"] == "above 93%"
+    assert rows["best public result (course photographs)"]["CSE"] == "about 8.5 min"
+
+
+def test_stored_runs_table_lists_the_finished_reproduce_runs(dlnn_dirs: Path) -> None:
+    store = RunStore()
+    assert reproduce.stored_runs_table(store) == []
+    config = reproduce.class_setting()
+    run = store.create(config)
+    run.write_result({"status": "finished", "test_cse_minutes": 0.41,
+                      "test_hour_accuracy": 0.999, "test_minute_mae": 0.3,
+                      "timings": {"fit_seconds": 1234.0}})
+    run.set_status("finished")
+    store.create(reproduce.task3_configs(quick=True)["baseline"])  # queued: not listed
+    assert reproduce.stored_runs_table(store) == [{
+        "setting": "class (--quick)",
+        "clocks": "8,000 generated course-like clocks (turned any way round, 25% mirrored) "
+                  "at 64 px",
+        "model": "ours (clock-dial)", "CSE": "0.41 min", "hour accuracy": "99.9%",
+        "minute error": "0.30 min", "training time": "1,234 s", "run": run.run_id,
+    }]
