@@ -284,6 +284,9 @@ def execute(run: Run, *, log_every: int = DEFAULT_LOG_EVERY, listener: EventSink
     try:
         config = run.config.validate()
         task = task_for(config)
+        # A worker trains a sweep's members one after another: each starts from a clean
+        # Keras state (no layer-name counters or graphs left from the last one).
+        keras.backend.clear_session()
         keras.utils.set_random_seed(config.seed)
         data = _timed(timings, "load_seconds", lambda: task.load_data(config))
         model = _timed(timings, "build_seconds", lambda: task.build_model(config, data))
