@@ -149,5 +149,5 @@ def _json_value(value: Any) -> Any:
 def _print_table(plan: plans.Plan, members: list[Member], runs: list[Run | None]) -> None:
     table = summary_table(member_table(members, runs), plan.swept_fields())
     print(f"\n{plan.title} · {plan.panels[0].title} · {plan.label}")
-    shown = display_table(table).drop(columns=["run_ids"], errors="ignore")
+    shown = display_table(table)
     print(shown.to_string(index=False))

@@ -22,10 +22,9 @@ import pandas as pd
 
 from dlnn import registry
 from dlnn.config import ConfigError, RunConfig
-from dlnn.history import epoch_history
 from dlnn.hparams.named import NAMED_SWEEPS, named_sweep
 from dlnn.hparams.protocols import PANELS, PROTOCOLS, Panel, Protocol
-from dlnn.hparams.results import member_table, summary_table
+from dlnn.hparams.results import member_table, run_history, summary_table
 from dlnn.runs import Run
 from dlnn.sweeps import MAX_AXES, Axis, Member, Sweep
 
@@ -193,7 +192,7 @@ def curves(plan: Plan, runs: Sequence[Run | None]) -> dict[str, dict[str, list[p
     for (panel, member), run in zip(plan.members(), runs, strict=True):
         if run is None:
             continue
-        history = epoch_history(run.events())
+        history = run_history(run)
         if len(history):
             panels[panel.title].setdefault(member.label, []).append(history)
     return panels

@@ -87,7 +87,7 @@ def reproduce_task1(
             summary["figures"][plan.name] = str(figure_path)
             if say:
                 say(f"\n{plan.title} ({protocol.label})\n"
-                    + display_table(table).drop(columns=["run_ids"], errors="ignore")
+                    + display_table(table)
                     .to_string(index=False))
     best_rows = []
     for panel in PANELS:

@@ -47,7 +47,7 @@ def run_metrics(run: Run | None) -> dict[str, Any]:
             "run_id": run.run_id}
 
 
-def _stamps(path: Path) -> tuple[int, int]:
+def _stamps(path: Path) -> tuple[int, ...]:
     """Modification times of the files the metrics come from (the cache key)."""
     return tuple(
         (path / name).stat().st_mtime_ns if (path / name).exists() else 0
@@ -55,10 +55,20 @@ def _stamps(path: Path) -> tuple[int, int]:
     )
 
 
+def run_history(run: Run) -> pd.DataFrame:
+    """The run's epoch history (read again only when its event log changed)."""
+    return _history(str(run.path), _stamps(run.path)[0])
+
+
 @functools.lru_cache(maxsize=4096)
-def _stored_metrics(path: str, *_stamps: int) -> dict[str, Any]:
+def _history(path: str, _stamp: int) -> pd.DataFrame:
+    return epoch_history(Run(Path(path)).events())
+
+
+@functools.lru_cache(maxsize=4096)
+def _stored_metrics(path: str, *stamps: int) -> dict[str, Any]:
     run = Run(Path(path))
-    history = epoch_history(run.events())
+    history = _history(path, stamps[0])
     best = best_value(history, SCORE, "max")
     result = run.result() or {}
     return {
