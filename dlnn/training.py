@@ -39,6 +39,7 @@ import keras  # noqa: E402  (TF_CPP_MIN_LOG_LEVEL must be set before TensorFlow 
 
 EventSink = Callable[[dict[str, Any]], None]
 DEFAULT_LOG_EVERY = 5
+EPSILON = 1e-7  # Keras clips probabilities to this before the log in cross-entropy
 
 
 class RunCancelled(Exception):
@@ -159,14 +160,15 @@ class ClassificationTask:
     def evaluate(
         self, config: RunConfig, model: keras.Model, data: TrainingData
     ) -> tuple[dict[str, Any], np.ndarray]:
-        test_loss, test_accuracy = model.evaluate(
-            data.x_test, data.y_test, batch_size=max(config.batch_size, 256), verbose=0
-        )
+        # One pass over the test set: loss and accuracy from the predicted probabilities
+        # (a second pass through `model.evaluate` cost a sweep member seconds).
         probabilities = model.predict(data.x_test, batch_size=1024, verbose=0)
         predicted = probabilities.argmax(axis=1).astype(np.int16)
+        truth = np.asarray(data.y_test, dtype=np.int64)
+        picked = probabilities[np.arange(len(truth)), truth].astype(np.float64)
         result = {
-            "test_loss": float(test_loss),
-            "test_accuracy": float(test_accuracy),
+            "test_loss": float(-np.log(np.clip(picked, EPSILON, 1.0)).mean()),
+            "test_accuracy": float((predicted == truth).mean()),
             **classification_report(data.y_test, predicted, len(data.class_names)),
             "class_names": data.class_names,
         }
