@@ -102,8 +102,17 @@ def _plan(args: argparse.Namespace) -> plans.Plan:
                           f"only a custom sweep takes --vary, not {args.name}")
     axes = tuple(plans.parse_vary(text) for text in args.vary)
     protocol = PROTOCOLS["quick" if args.quick else "report"]
-    return plans.Plan(args.name, protocol, (panel,), int(args.seeds), axes,
+    plan = plans.Plan(args.name, protocol, (panel,), int(args.seeds), axes,
                       tuple(explicit.items()))
+    try:
+        plan.check()
+    except ConfigError as error:
+        if error.field == "sweep":
+            raise SystemExit(f"dlnn: error: NAME: {error.reason}") from None
+        if error.field == "panels":  # the CLI's panel is --model on --dataset
+            raise ConfigError("model", panel.model, error.reason.split("; ", 1)[1]) from None
+        raise
+    return plan
 
 
 def _train(configs: list[RunConfig], store: RunStore, args: argparse.Namespace
