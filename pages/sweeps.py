@@ -348,7 +348,10 @@ def render_best() -> None:
                                        for w in choice.winners) or "none yet"
         if choice.missing:
             row["from sweeps"] += " · defaults for: " + ", ".join(choice.missing)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="best_table")
+    columns = ["panel", "settings", "from sweeps", "test_accuracy", "report_test_accuracy",
+               "target", "epochs_run", "train_seconds", "status", "run_id"]
+    st.dataframe(pd.DataFrame(rows)[columns], hide_index=True, width="stretch",
+                 key="best_table")
     if protocol.best_subset is None:
         st.caption("Targets on this machine: " + ", ".join(
             f"{name} ≥ {target}" for name, target in TARGETS.items()))

@@ -181,6 +181,11 @@ def test_any_runs_as_a_table_with_the_fields_that_differ(dlnn_dirs: Path) -> Non
     assert list(kept["best_val_accuracy"]) == [0.7]
     assert len(apply_brushes(table, {"learning_rate_used": (0.005, 0.02)})) == 1
     assert apply_brushes(table, {}).equals(table)
+    write_run(store, base.replace(subset=None, dropout=0.2), "finished")
+    table = runs_table(store.list())
+    assert sorted(table["subset"]) == ["40", "40", "40", "none"]  # an axis for "all images"
+    assert "subset" in varying_fields(table)
+    assert list(apply_brushes(table, {"subset": ["None"]})["subset"]) == ["none"]
 
 
 # -- figures ----------------------------------------------------------------------------------

@@ -129,5 +129,6 @@ def test_reproduce_task1_writes_figures_tables_and_best_settings(dlnn_dirs: Path
     monkeypatch.setattr(training, "execute", lambda *a, **k: pytest.fail("trained again"))
     assert main(["reproduce", "task1", "--quick"]) == 0
     out = capsys.readouterr().out
-    assert "near chance: initializers zeros on mlp-keras/mnist (best validation accuracy 0.1100)" in out
+    assert ("near chance: initializers zeros on mlp-keras/mnist (best validation accuracy "
+            "0.1100)") in out
     assert "0.9831" in out and "cnn-keras-example, adam" in out

@@ -144,5 +144,6 @@ def hparams_view(
         table, color, dimensions, title=note, log_columns=log_scale_columns(dimensions),
         constraints=brushes,
     )
-    fig.update_layout(margin={"l": 80, "r": 40, "t": 90, "b": 30})
+    fig.update_layout(margin={"l": 80, "r": 40, "t": 110, "b": 30},
+                      title={"y": 0.98, "yanchor": "top"})
     return fig

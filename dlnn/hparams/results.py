@@ -163,14 +163,24 @@ def near_chance(members: pd.DataFrame) -> pd.DataFrame:
 
 # -- any runs, for the parallel-coordinates view ----------------------------------------------
 def runs_table(runs: Sequence[Run]) -> pd.DataFrame:
-    """One row per run: every configuration field, the learning rate used, and the metrics."""
+    """One row per run: every configuration field, the learning rate used, and the metrics.
+
+    An optional number field that some run left empty (subset: all images, dropout: the
+    model's own) becomes text (`none`, `5000`), so its axis shows both instead of dropping
+    the empty ones.
+    """
     rows = []
     for run in runs:
         config = run.config
         rows.append({**config.to_dict(),
                      "learning_rate_used": config.effective_learning_rate,
                      **run_metrics(run)})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    for name, declared in registry.fields().items():
+        if declared.optional and name in table.columns and table[name].isna().any():
+            table[name] = [declared.format(None if pd.isna(value) else declared.kind(value))
+                           for value in table[name]]
+    return table
 
 
 def varying_fields(table: pd.DataFrame) -> list[str]:
