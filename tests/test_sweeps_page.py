@@ -109,6 +109,28 @@ def test_a_tiny_sweep_trains_live_to_its_figure(learnable_data_dir) -> None:
     assert not [button for button in at.button if button.key == "sweep_start"]
 
 
+def test_stop_ends_the_running_member_and_cancels_the_queue(learnable_data_dir) -> None:
+    long = {**TINY, "vary1": "optimizer:sgd,adam,nadam", "epochs": "500"}
+    at = open_page(**long)
+    at.button(key="sweep_start").click().run()
+    runs = member_runs(RunStore(), plans.Plan.from_query(long).configs())
+    deadline = time.monotonic() + 120
+    while not any(event["type"] == "batch" for event in runs[0].events()):
+        assert time.monotonic() < deadline, runs[0].status
+        time.sleep(0.2)
+    at.run()
+    at.button(key="sweep_stop").click().run()
+    deadline = time.monotonic() + 10
+    while runs[0].status != "cancelled":
+        assert time.monotonic() < deadline, runs[0].status
+        time.sleep(0.1)
+    assert [run.status for run in runs] == ["cancelled"] * 3
+    assert runs[2].events() == []
+    at.run()
+    assert "0/3 done · 3 stopped" in texts(at.caption)
+    assert at.button(key="sweep_start").label == "Resume (3 to train)"
+
+
 def test_parallel_coordinates_brush_filters_the_table(tiny_data_dir) -> None:
     store = RunStore()
     base = RunConfig(model="mlp-keras", epochs=2, subset=40, batch_size=8)

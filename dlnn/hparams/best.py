@@ -22,7 +22,7 @@ from typing import Any
 
 from dlnn.config import RunConfig
 from dlnn.hparams.named import NAMED_SWEEPS, named_sweep
-from dlnn.hparams.protocols import PANELS, Panel, Protocol
+from dlnn.hparams.protocols import Panel, Protocol
 from dlnn.hparams.results import member_table, summary_table
 from dlnn.runs import RunStore
 from dlnn.sweeps import member_runs
@@ -137,4 +137,3 @@ def _plain(value: Any) -> Any:
 # Measured on this project's 2-core machine (docs/benchmarks.md): the report protocol's
 # sweeps, then the best settings trained on 54,000 images with early stopping.
 MEASURED: list[dict[str, Any]] = []
-PANEL_NAMES = tuple(panel.name for panel in PANELS)
