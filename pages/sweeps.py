@@ -242,8 +242,8 @@ def render_live(plan: plans.Plan) -> None:
     figure = sweep_figure(plans.curves(plan, runs), title=plan.title, note=plan.label)
     st.plotly_chart(figure, key="sweep_figure", width="stretch")
     table = plans.summary(plan, runs)
-    st.markdown("**Summary**: best validation accuracy (mean ± std over seeds) first; the "
-                "learning rate column is the one each member actually used.")
+    st.markdown(f"**Summary** ({plan.label}): best validation accuracy (mean ± std over "
+                "seeds) first; the learning rate column is the one each member actually used.")
     st.dataframe(display_table(table), hide_index=True,
                  width="stretch", key="sweep_table")
     failed = [run for run in runs if run is not None and run.status == "failed"]

@@ -112,6 +112,7 @@ def test_reproduce_task1_writes_figures_tables_and_best_settings(dlnn_dirs: Path
     assert (folder / "plotly.min.js").exists()
     optimizers = (folder / "optimizers.csv").read_text().splitlines()
     assert len(optimizers) == 1 + 4 * 7 and ",adam," in optimizers[1]
+    assert optimizers[0].endswith(",protocol") and "QUICK protocol" in optimizers[1]
     stuck = {(item["value"], item["panel"]) for item in summary["near_chance"]}
     assert {value for value, _ in stuck} == {"zeros", "ones"} and len(stuck) == 8
     best = summary["best"]

@@ -76,7 +76,7 @@ def reproduce_task1(
             for _, row in near_chance(rows).iterrows()]
         table = plans.summary(plan, runs)
         table_path = folder / f"{plan.name}.csv"
-        table.to_csv(table_path, index=False)
+        table.assign(protocol=protocol.label).to_csv(table_path, index=False)
         summary["tables"][plan.name] = str(table_path)
         if plan.name in FIGURES:
             number = FIGURES.index(plan.name) + 1
