@@ -254,19 +254,30 @@ def parallel_coordinates(
     color_column: str,
     dimensions: Sequence[str] | None = None,
     title: str | None = None,
+    *,
+    log_columns: Sequence[str] = (),
+    constraints: Mapping[str, tuple[float, float] | Sequence[str]] | None = None,
 ) -> go.Figure:
     """A parallel-coordinates view of a sweep: one line per run, coloured by `color_column`.
 
     Numeric columns are drawn as they are; categorical ones (text, booleans) are mapped to
     codes 0..k-1 in order of first appearance, with the category names as tick labels.
     `dimensions` defaults to every column.
+
+    Args:
+        log_columns: numeric columns drawn on a log scale (their axis shows log10 positions
+            labelled with the values), such as the learning rate.
+        constraints: a brush per column, drawn as the axis' highlighted range: `(low, high)`
+            in the column's own units, or the categories kept of a categorical column.
     """
     if df is None or df.empty or color_column not in df.columns:
         return empty_figure(title=title)
     columns = list(dimensions) if dimensions is not None else list(df.columns)
-    axes = [_parcoords_dimension(df[column], str(column)) for column in columns]
+    constraints = constraints or {}
+    axes = [_parcoords_dimension(df[column], str(column), column in log_columns,
+                                 constraints.get(column)) for column in columns]
     color = axes[columns.index(color_column)] if color_column in columns else (
-        _parcoords_dimension(df[color_column], color_column)
+        _parcoords_dimension(df[color_column], color_column, color_column in log_columns)
     )
     colorbar = {"title": {"text": color_column}}
     if "ticktext" in color:
@@ -348,13 +359,42 @@ def _infer_steps_per_epoch(batches_df: pd.DataFrame | None) -> int | None:
     return int(largest) if pd.notna(largest) and largest > 0 else None
 
 
-def _parcoords_dimension(column: pd.Series, label: str) -> dict:
+def _parcoords_dimension(
+    column: pd.Series,
+    label: str,
+    log_scale: bool = False,
+    constraint: tuple[float, float] | Sequence[str] | None = None,
+) -> dict:
     """A parcoords dimension; non-numeric columns become codes with their names as ticks."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        return {"label": label, "values": column.to_numpy(dtype=float)}
+        values = column.to_numpy(dtype=float)
+        dimension: dict = {"label": label, "values": values}
+        if log_scale and (values[np.isfinite(values)] > 0).all():
+            dimension.update(_log_axis(values), label=f"{label} (log)")
+        if constraint is not None:
+            low, high = (math.log10(bound) if "ticktext" in dimension else bound
+                         for bound in constraint)
+            dimension["constraintrange"] = [low, high]
+        return dimension
     codes, categories = pd.factorize(column.astype("string").fillna("none"))
-    return {
+    ticktext = [str(category) for category in categories]
+    dimension = {
         "label": label, "values": codes, "tickvals": list(range(len(categories))),
-        "ticktext": [str(category) for category in categories],
-        "range": [0, max(len(categories) - 1, 1)],
+        "ticktext": ticktext, "range": [0, max(len(categories) - 1, 1)],
+    }
+    if constraint is not None:
+        kept = [ticktext.index(str(name)) for name in constraint if str(name) in ticktext]
+        dimension["constraintrange"] = [[code - 0.25, code + 0.25] for code in kept] or [
+            [-1.0, -0.5]]  # nothing kept: a range no line passes
+        dimension["multiselect"] = True
+    return dimension
+
+
+def _log_axis(values: np.ndarray) -> dict:
+    """log10 positions of positive values, ticked with the values themselves."""
+    distinct = sorted({value for value in values if np.isfinite(value)})
+    return {
+        "values": np.log10(values),
+        "tickvals": [math.log10(value) for value in distinct],
+        "ticktext": [f"{value:g}" for value in distinct],
     }
