@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from dlnn.permlab.study import RunKey, StudyPlan, study_plan
 from dlnn.runs import Run, RunStore
@@ -13,10 +13,10 @@ TINY_MODELS = {"mnist": ("mlp-geron", "cnn-keras")}
 
 
 def tiny_plan(seeds: int = 1) -> StudyPlan:
-    """mlp-geron and cnn-keras on mnist: 40 images, 2 epochs, batch 8."""
+    """mlp-geron and cnn-keras on mnist: 40 images (36 train), 2 epochs, batch 8."""
     from dlnn.permlab.study import STUDY_BASE
 
-    base = STUDY_BASE.replace(subset=40, epochs=2, batch_size=8, validation_fraction=0.2)
+    base = STUDY_BASE.replace(subset=40, epochs=2, batch_size=8)
     return study_plan(seeds=seeds, models=TINY_MODELS, base=base)
 
 
@@ -34,3 +34,27 @@ def write_study(store: RunStore, plan: StudyPlan, accuracy: Callable[[RunKey], f
         run.write_result({**run.result(), "test_accuracy": value})
         runs[key] = run
     return runs
+
+
+def trained_tiny_study(tmp_path_factory) -> Iterator[tuple[StudyPlan, dict[RunKey, Run]]]:
+    """Body of a module-scoped fixture: the tiny plan trained on learnable synthetic data.
+
+    `DLNN_CACHE_DIR` and `DLNN_DATA_DIR` stay pointed at its folders while the module runs.
+    """
+    import pytest
+
+    from dlnn import data
+    from dlnn.permlab.study import train_study
+    from tests.synthetic import learnable_arrays, write_idx_files
+
+    root = tmp_path_factory.mktemp("permlab")
+    for seed, info in enumerate(data.DATASETS.values()):
+        write_idx_files(root / "data" / info.folder, learnable_arrays(400, 100, seed))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DLNN_CACHE_DIR", str(root / "cache"))
+        patch.setenv("DLNN_DATA_DIR", str(root / "data"))
+        patch.setenv("DLNN_STANDBY_WORKER", "0")
+        data.clear_memory_cache()
+        plan = tiny_plan()
+        yield plan, train_study(plan, RunStore())
+    data.clear_memory_cache()
