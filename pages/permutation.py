@@ -15,7 +15,6 @@ import math
 import time
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from pages import require_shell
@@ -33,6 +32,7 @@ from dlnn.permlab.results import (  # noqa: E402
     model_kind,
     public_table,
     seed_table,
+    status_table,
     summary_table,
 )
 from dlnn.permlab.study import (  # noqa: E402
@@ -44,6 +44,7 @@ from dlnn.permlab.study import (  # noqa: E402
     STUDY_BASE,
     RunKey,
     StudyPlan,
+    describe_base,
     start_study,
     study_plan,
     study_runs,
@@ -197,7 +198,7 @@ def custom_base() -> RunConfig:
 
 
 def render_study(plan: StudyPlan) -> None:
-    st.caption(f"Shared by every run: {base_caption(plan.base)}. Data set, model, permuted "
+    st.caption(f"Shared by every run: {describe_base(plan.base)}. Data set, model, permuted "
                "pixels and seed change from run to run; a run's permutation is drawn from its "
                "seed, so the original and the permuted run of a seed share weights, shuffling "
                "and subset.")
@@ -229,7 +230,7 @@ def render_live_study(plan: StudyPlan) -> None:
     progress = history.progress(running[1].events(), now=time.time())
     header, stop = st.columns([5, 1], vertical_alignment="center")
     header.markdown(f"{components.status_badge('running')} · {done} of {len(runs)} runs "
-                    f"finished · now **{describe(running[0])}**")
+                    f"finished · now **{running[0].label}**")
     if stop.button("Stop the study", icon=":material/stop:", key=K + "stop", width="stretch"):
         for _, run in active:
             runner.stop_run(run)
@@ -241,33 +242,6 @@ def render_live_study(plan: StudyPlan) -> None:
         f"Training accuracy per epoch (seed {running[0].seed}), live"),
         key="perm_live_curves", width="stretch")
     st.dataframe(status_table(runs), hide_index=True, width="stretch")
-
-
-def base_caption(base: RunConfig) -> str:
-    subset = "all images" if base.subset is None else f"{base.subset:,} images"
-    stopping = (f"early stopping on {base.monitor} (patience {base.patience}, best weights "
-                "restored)" if base.early_stopping else "no early stopping")
-    return (f"{base.optimizer} lr {base.effective_learning_rate:g} · {base.initializer} · "
-            f"batch {base.batch_size} · up to {base.epochs} epochs · {stopping} · {subset} "
-            f"({base.validation_fraction:.0%} for validation)")
-
-
-def describe(key: RunKey) -> str:
-    pixels = "permuted" if key.permuted else "original"
-    return f"{key.model} on {key.dataset}, {pixels} pixels, seed {key.seed}"
-
-
-def status_table(runs: dict[RunKey, Run | None]) -> pd.DataFrame:
-    rows = []
-    for key, run in runs.items():
-        result = (run.result() if run is not None else None) or {}
-        rows.append({"data set": key.dataset, "model": key.model,
-                     "pixels": "permuted" if key.permuted else "original", "seed": key.seed,
-                     "status": run.status if run is not None else "not started",
-                     "epochs": result.get("epochs_run"),
-                     "test accuracy": result.get("test_accuracy"),
-                     "run": run.run_id if run is not None else None})
-    return pd.DataFrame(rows)
 
 
 def render_results(plan: StudyPlan, runs: dict[RunKey, Run | None]) -> None:
@@ -366,7 +340,7 @@ def pick_run(plan: StudyPlan, kind: str, label: str) -> Run | None:
         st.info(f"No finished {kind.upper()} of this study trained on original pixels yet: "
                 "train the study first (Study tab).", icon=":material/info:")
         return None
-    chosen = st.selectbox(label, found, format_func=lambda item: describe(item[0]),
+    chosen = st.selectbox(label, found, format_func=lambda item: item[0].label,
                           key=K + f"why.{kind}")
     return chosen[1]
 

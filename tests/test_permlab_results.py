@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dlnn.permlab.results import (
@@ -13,6 +14,7 @@ from dlnn.permlab.results import (
     curve_histories,
     model_kind,
     seed_table,
+    status_table,
     summary_json,
     summary_table,
     verdict,
@@ -125,3 +127,13 @@ def test_curve_histories_are_one_seeds_epochs(study):
     assert permuted["epoch"].tolist() == [1, 2]
     assert permuted["val_accuracy"].tolist() == pytest.approx([0.847, 0.947])
     assert curve_histories(plan, runs, seed=2)[("mnist", "mlp-geron")]["permuted"] is None
+
+
+def test_status_table_lists_every_run_of_the_study(study):
+    plan, runs = study
+    table = status_table(runs)
+    assert len(table) == 12
+    missing = table[(table["model"] == "mlp-geron") & (table["pixels"] == "permuted")
+                    & (table["seed"] == 2)].iloc[0]
+    assert missing["status"] == "not started" and pd.isna(missing["run"])
+    assert table["test accuracy"].iloc[1] == pytest.approx(0.971)

@@ -12,6 +12,7 @@ from dlnn.permlab.study import (
     REPORT_MODELS,
     STUDY_BASE,
     RunKey,
+    describe_base,
     start_study,
     study_plan,
     study_runs,
@@ -89,3 +90,12 @@ def test_starting_a_trained_study_reuses_every_run(dlnn_dirs: Path):
     assert {key: run.run_id for key, run in runs.items()} == \
         {key: run.run_id for key, run in written.items()}
     assert len(store.list()) == len(plan.keys())  # no new run folder
+
+
+def test_keys_and_the_shared_configuration_read_in_words():
+    assert RunKey("mnist", "cnn-keras", True, 2).label == \
+        "cnn-keras on mnist, permuted pixels, seed 2"
+    assert describe_base(study_plan(quick=True).base) == (
+        "rmsprop lr 0.001 · glorot_uniform · batch 64 · up to 3 epochs · early stopping on "
+        "val_loss (patience 3, best weights restored) · 10,000 images (10% for validation)")
+    assert "all images" in describe_base(STUDY_BASE)

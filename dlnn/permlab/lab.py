@@ -54,9 +54,8 @@ def _reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     def on_run(key: Any, run: Any) -> None:
         current[:] = [run]
         if args.listener is not None:
-            pixels = "permuted" if key.permuted else "original"
-            print(f"\n[{keys.index(key) + 1}/{len(keys)}] {key.model} on {key.dataset}, "
-                  f"{pixels} pixels, seed {key.seed}: run {run.run_id}", flush=True)
+            print(f"\n[{keys.index(key) + 1}/{len(keys)}] {key.label}: run {run.run_id}",
+                  flush=True)
 
     def stop(*_: Any) -> None:
         if not current:

@@ -205,3 +205,17 @@ def curve_histories(plan: StudyPlan, runs: dict[RunKey, Run | None], seed: int |
             pair[name] = epoch_history(run.events()) if run is not None else None
         histories[(dataset, model)] = pair
     return histories
+
+
+def status_table(runs: dict[RunKey, Run | None]) -> pd.DataFrame:
+    """Every run of a study: where it stands, its epochs and test accuracy, its id."""
+    rows = []
+    for key, run in runs.items():
+        result = (run.result() if run is not None else None) or {}
+        rows.append({"data set": key.dataset, "model": key.model,
+                     "pixels": "permuted" if key.permuted else "original", "seed": key.seed,
+                     "status": run.status if run is not None else "not started",
+                     "epochs": result.get("epochs_run"),
+                     "test accuracy": result.get("test_accuracy"),
+                     "run": run.run_id if run is not None else None})
+    return pd.DataFrame(rows)

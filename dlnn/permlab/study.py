@@ -54,6 +54,12 @@ class RunKey(NamedTuple):
     permuted: bool
     seed: int
 
+    @property
+    def label(self) -> str:
+        """In words, e.g. `cnn-keras on mnist, permuted pixels, seed 0`."""
+        pixels = "permuted" if self.permuted else "original"
+        return f"{self.model} on {self.dataset}, {pixels} pixels, seed {self.seed}"
+
 
 @dataclass(frozen=True)
 class StudyPlan:
@@ -88,6 +94,16 @@ class StudyPlan:
     def datasets(self) -> tuple[str, ...]:
         """The data sets of the plan, in order."""
         return tuple(dict.fromkeys(dataset for dataset, _ in self.cells))
+
+
+def describe_base(base: RunConfig) -> str:
+    """The configuration every run of a study shares, in one line."""
+    subset = "all images" if base.subset is None else f"{base.subset:,} images"
+    stopping = (f"early stopping on {base.monitor} (patience {base.patience}, best weights "
+                "restored)" if base.early_stopping else "no early stopping")
+    return (f"{base.optimizer} lr {base.effective_learning_rate:g} · {base.initializer} · "
+            f"batch {base.batch_size} · up to {base.epochs} epochs · {stopping} · {subset} "
+            f"({base.validation_fraction:.0%} for validation)")
 
 
 def study_plan(
