@@ -29,6 +29,7 @@ from dlnn.permlab.results import (  # noqa: E402
     EFFECT_SPREADS,
     comparison_table,
     curve_histories,
+    measured_table,
     model_kind,
     public_table,
     seed_table,
@@ -216,6 +217,11 @@ def render_study(plan: StudyPlan) -> None:
         st.success(f"All {len(runs)} runs of this study are in the run store.",
                    icon=":material/check_circle:")
     render_results(plan, runs)
+    with st.expander("Measured on the project's 2-core machine: the full study, 3 seeds"):
+        st.caption("`python -m dlnn reproduce task2`: all 60,000 images, up to 30 epochs with "
+                   "early stopping, seeds 0-2, 63 minutes (docs/benchmarks.md).")
+        st.dataframe(measured_table(), hide_index=True, width="stretch",
+                     column_config=_number_columns())
 
 
 @st.fragment(run_every=LIVE_SECONDS)
@@ -271,8 +277,8 @@ def render_results(plan: StudyPlan, runs: dict[RunKey, Run | None]) -> None:
 
 
 def _number_columns() -> dict:
-    names = ("original", "permuted", "difference", "± (std of difference)", "report original",
-             "report permuted", "report difference")
+    names = ("original", "permuted", "difference", "± (std of difference)", "difference_std",
+             "report original", "report permuted", "report difference")
     return {name: st.column_config.NumberColumn(format="%.4f") for name in names}
 
 

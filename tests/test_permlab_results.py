@@ -12,6 +12,7 @@ from dlnn.permlab.results import (
     PUBLIC,
     comparison_table,
     curve_histories,
+    measured_table,
     model_kind,
     seed_table,
     status_table,
@@ -137,3 +138,12 @@ def test_status_table_lists_every_run_of_the_study(study):
                     & (table["seed"] == 2)].iloc[0]
     assert missing["status"] == "not started" and pd.isna(missing["run"])
     assert table["test accuracy"].iloc[1] == pytest.approx(0.971)
+
+
+def test_the_measured_full_study_reads_as_the_docs_say():
+    table = measured_table().set_index(["dataset", "model"])
+    assert table["verdict"].to_dict() == {
+        ("mnist", "mlp-keras"): "noise", ("mnist", "cnn-keras"): "effect",
+        ("fashion-mnist", "mlp-keras"): "unclear", ("fashion-mnist", "cnn-fashion"): "effect"}
+    differences = table["permuted"] - table["original"]
+    assert (differences - table["difference"]).abs().max() < 1e-9
