@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from dlnn.config import RunConfig
 
 # The labs, in the order their pages and commands appear.
-LABS: tuple[str, ...] = ("dlnn.hparams.lab", "dlnn.clocks.lab")
+LABS: tuple[str, ...] = ("dlnn.hparams.lab", "dlnn.permlab.lab", "dlnn.clocks.lab")
 # Core modules that register the engine's own fields, data sets and models.
 CORE: tuple[str, ...] = ("dlnn.config", "dlnn.data", "dlnn.models")
 EXTRA_LABS_VARIABLE = "DLNN_LABS"
