@@ -57,7 +57,7 @@ RUNS = (
 # Page -> (URL path, text to wait for, page height in pixels).
 PAGES = {
     "home": ("/", "Model zoo", 1500),
-    "train": ("/train", "Misclassified test images", 2400),
+    "train": ("/train", "Seconds per epoch", 1700),
     "runs": ("/runs", "runs. Select rows", 2300),
     "clock-lab": ("/clocks", "Every control below", 1500),
 }

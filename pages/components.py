@@ -32,6 +32,7 @@ if __name__ == "__main__":  # opened as a page by Streamlit's legacy pages/ disc
 
 LIVE_REFRESH_SECONDS = 0.3
 GALLERY_COLUMNS = 8
+RESULT_TABS = ("Learning curves", "Confusion matrix", "Misclassified test images")
 STATUS_ICONS = {
     "queued": ":material/hourglass_top:", "running": ":material/play_circle:",
     "finished": ":material/check_circle:", "failed": ":material/error:",
@@ -245,9 +246,23 @@ def render_run(run: Run, key: str = "run") -> None:
     elif status == "cancelled":
         st.warning(f"The run was cancelled: {reason or 'stopped'}", icon=":material/cancel:")
     render_headline(result, events, config)
-    render_learning_curves(events, key=f"{key}_curves", config=config)
-    if result.get("confusion_matrix") is not None:
-        render_classification(run, result, key)
+    if result.get("confusion_matrix") is None:
+        render_learning_curves(events, key=f"{key}_curves", config=config)
+    else:
+        # Only the open tab is drawn: each holds Plotly charts that take a browser a while, and
+        # a run should open in a second or two.
+        curves, confusion, mistakes = st.tabs(RESULT_TABS, key=f"{key}_view",
+                                              on_change="rerun")
+        if curves.open:
+            with curves:
+                render_learning_curves(events, key=f"{key}_curves", config=config)
+        class_names = result.get("class_names") or list(DATASETS[config.dataset].class_names)
+        if confusion.open:
+            with confusion:
+                render_confusion(result, class_names, key)
+        if mistakes.open:
+            with mistakes:
+                render_mistakes(run, class_names, key)
     render_downloads(run, events, key)
 
 
@@ -267,9 +282,8 @@ def render_headline(result: dict, events: list[dict], config: RunConfig) -> None
     cells[-1].metric("Seconds per epoch", format_seconds(result.get("seconds_per_epoch")))
 
 
-def render_classification(run: Run, result: dict, key: str) -> None:
-    """Confusion matrix, per-class accuracy and the gallery of misclassified test images."""
-    class_names = result.get("class_names") or list(DATASETS[run.config.dataset].class_names)
+def render_confusion(result: dict, class_names: list[str], key: str) -> None:
+    """Confusion matrix and per-class accuracy of a classifier's test set."""
     normalize = st.toggle("Normalise the confusion matrix by row (share of each true class)",
                           key=f"{key}_normalize")
     left, right = st.columns(2)
@@ -284,7 +298,6 @@ def render_classification(run: Run, result: dict, key: str) -> None:
                 figures.per_class_accuracy(result["per_class_accuracy"], class_names,
                                            title="Per-class test accuracy"),
                 key=f"{key}_per_class", width="stretch")
-    render_mistakes(run, class_names, key)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -296,7 +309,6 @@ def test_set(dataset: str) -> tuple[np.ndarray, np.ndarray]:
 
 def render_mistakes(run: Run, class_names: list[str], key: str) -> None:
     """A grid of misclassified test images captioned with true and predicted class."""
-    st.markdown("**Misclassified test images**")
     if not run.predictions_path.exists():
         st.caption("This run kept no predictions.")
         return

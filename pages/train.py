@@ -178,17 +178,19 @@ def model_summary(architecture: str) -> dict | str:
         return str(error)
 
 
-def render_model_summary(config: RunConfig, expanded: bool) -> None:
-    """Layers, output shapes and parameter count of the configuration's model."""
+def render_model_summary(place: st.delta_generator.DeltaGenerator, config: RunConfig,
+                         expanded: bool) -> None:
+    """Layers, output shapes and parameter count of the configuration's model, in `place`."""
     architecture = json.dumps(summaries.architecture(config).to_dict(), sort_keys=True)
-    with st.spinner("Building the model..."):
-        summary = model_summary(architecture)
-    if isinstance(summary, str):
-        st.error(f"The model summary failed: {summary}", icon=":material/error:")
-        return
-    with st.expander(f"Model {config.model}: {summary['parameters']:,} parameters, "
-                     f"{len(summary['layers'])} layers", expanded=expanded):
-        components.render_model_summary_table(summary)
+    with place.container():
+        with st.spinner("Building the model..."):
+            summary = model_summary(architecture)
+        if isinstance(summary, str):
+            st.error(f"The model summary failed: {summary}", icon=":material/error:")
+            return
+        with st.expander(f"Model {config.model}: {summary['parameters']:,} parameters, "
+                         f"{len(summary['layers'])} layers", expanded=expanded):
+            components.render_model_summary_table(summary)
 
 
 def render_idle(config: RunConfig, error: ConfigError | None, shown: Run | None) -> None:
@@ -209,9 +211,12 @@ def render_idle(config: RunConfig, error: ConfigError | None, shown: Run | None)
                    key="start"):
         start(config)
         st.rerun()
-    render_model_summary(config, expanded=shown is None)
+    # The summary's place is above the stored result, but it is filled in after it: a summary
+    # never built before takes a worker a second or more, the result is on disk.
+    summary = st.empty()
     if shown is not None:
         components.render_run(shown, key="result")
+    render_model_summary(summary, config, expanded=shown is None)
 
 
 def main() -> None:

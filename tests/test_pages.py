@@ -226,6 +226,17 @@ def test_runs_page_opens_one_run(lab):
     at = open_page("runs", run=runs["finished"].run_id)
     assert not at.exception
     assert any(metric.label == "Test accuracy" for metric in at.metric)
+    # Only the open tab's charts are drawn; the others when their tab is chosen.
+    assert [tab.label for tab in at.tabs] == ["Learning curves", "Confusion matrix",
+                                             "Misclassified test images"]
+    assert [chart.key for chart in at.get("plotly_chart")] == ["one_curves_loss",
+                                                              "one_curves_accuracy"]
+    at.session_state["one_view"] = "Confusion matrix"
+    assert [chart.key for chart in at.run().get("plotly_chart")] == ["one_confusion",
+                                                                    "one_per_class"]
+    at.session_state["one_view"] = "Misclassified test images"
+    assert [chart.key for chart in at.run().get("plotly_chart")] == ["one_mistakes"]
+    assert "7 of 20 test images are misclassified" in texts(at.caption)
     at = open_page("runs", run="no-such-run")
     assert "no-such-run" in texts(at.error)
 
