@@ -76,7 +76,8 @@ class ReproduceEntry:
         help: one line for `--help`.
         add_arguments: adds the target's own options to its parser (`--quick` and `--json`
             are added for every target).
-        run: runs or loads the target; returns a JSON-ready summary.
+        run: runs or loads the target; returns a JSON-ready summary and whether every run
+            it needed finished (the command's exit status).
         show: prints that summary for a person.
     """
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dlnn import files, paths, presets, summaries
+from dlnn import files, paths, presets, registry, summaries
 from dlnn.config import RunConfig
 from dlnn.runs import RunStore
 from tests.fake_runs import write_clock_run, write_three_runs
@@ -305,7 +305,9 @@ def test_a_finished_run_opens_quickly(lab):
 def test_home_links_every_page_and_names_the_labs(lab):
     at = open_page("home")
     links = [link.label for link in at.get("page_link")]
-    assert links == ["**Train a model** →", "**Compare runs** →", "**Clock lab** →"]
+    labs = [f"**{page.title}** →" for page in registry.pages()]
+    assert links == ["**Train a model** →", "**Compare runs** →", *labs]
+    assert "**Clock lab** →" in labs and "**Sweeps** →" in labs
     assert "clock lab (Task 3)" in texts(at.markdown)
     assert "`clock-dial`" in texts(at.markdown)  # the lab's models are in the zoo
 
