@@ -147,8 +147,9 @@ def add_reproduce_command(commands: Any) -> None:
         _reproduce_options(parser)
         entry.add_arguments(parser)
         parser.set_defaults(handler=command_reproduce, entries=[entry.name])
+    # Two labs may both declare an option (`--seeds`, say): `all` passes one value to both.
     every = targets.add_parser("all", help="every task above, in turn",
-                               formatter_class=HelpFormatter)
+                               formatter_class=HelpFormatter, conflict_handler="resolve")
     _reproduce_options(every)
     for entry in entries.values():
         entry.add_arguments(every)

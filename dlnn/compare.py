@@ -1,9 +1,9 @@
 """Tables that list and compare stored runs: the data behind the dashboard's Runs page.
 
-`runs_table` gives one row per run (status, data set, model, key hyperparameters, best
-validation accuracy, test accuracy, time); `config_table` puts several runs' configurations
-side by side with a `differs` column, so a view can highlight what changed between them;
-`epoch_histories` collects their per-epoch curves for `dlnn.figures.compare_runs`.
+`runs_table` gives one row per run (status, task, data set, model, key hyperparameters, the
+headline metrics of its task from `dlnn.headlines`, time); `config_table` puts several runs'
+configurations side by side with a `differs` column, so a view can highlight what changed
+between them; `epoch_histories` collects their per-epoch curves for `dlnn.figures.compare_runs`.
 
 Example:
 
@@ -21,17 +21,16 @@ from typing import Any
 
 import pandas as pd
 
-from dlnn import history
+from dlnn import headlines, history, registry
 from dlnn.config import RunConfig
 from dlnn.runs import Run, RunDamaged
 
-# Columns of `runs_table`, in order. `learning_rate` is the rate actually used.
+# The columns of `runs_table` before the headline metrics, in order. `learning_rate` is the
+# rate actually used.
 RUN_COLUMNS = (
-    "run_id", "status", "dataset", "model", "optimizer", "learning_rate", "activation",
+    "run_id", "status", "task", "dataset", "model", "optimizer", "learning_rate", "activation",
     "initializer", "batch_size", "epochs", "subset", "permute", "epochs_run",
-    "best_val_accuracy", "test_accuracy", "test_loss", "seconds", "created",
 )  # fmt: skip
-VALIDATION_ACCURACY = "val_accuracy"
 # The columns of `runs_table` taken from the run's configuration, and the text ones among them.
 _CONFIG_COLUMNS = (
     "dataset", "model", "optimizer", "learning_rate", "activation", "initializer",
@@ -39,39 +38,67 @@ _CONFIG_COLUMNS = (
 )  # fmt: skip
 _TEXT_COLUMNS = ("dataset", "model", "optimizer", "activation", "initializer")
 UNREADABLE = "unreadable"  # a damaged run's configuration fields in `runs_table`
+# After the headline metrics.
+TRAILING_COLUMNS = ("seconds", "created")
+
+
+def table_columns() -> list[str]:
+    """Every column of `runs_table`: the run, the headline metrics of every task, the time."""
+    metrics = [column for task in headlines.all_task_metrics().values()
+               for column in task.columns()]
+    return [*RUN_COLUMNS, *dict.fromkeys(metrics), *TRAILING_COLUMNS]
+
+
+def headline_columns(table: pd.DataFrame) -> dict[str, headlines.Metric]:
+    """The headline columns of the tasks that have runs in `table` (column -> metric), in the
+    order the tasks were declared (classification first)."""
+    declared = headlines.all_task_metrics()
+    # A task that declared no headline is shown as a classifier (`headlines.for_task`).
+    present = {task if task in declared else headlines.DEFAULT_TASK for task in table["task"]}
+    columns: dict[str, headlines.Metric] = {}
+    for task, metrics in declared.items():
+        if task in present:
+            columns.update(metrics.columns())
+    return columns
 
 
 def run_row(run: Run) -> dict[str, Any]:
     """One run's line of `runs_table`; a damaged run's status is `damaged`, and fields it
     cannot read are `UNREADABLE` (text) or None."""
     status = run.status_record()
+    result = run.result() or {}
+    epochs = history.epoch_history(run.events())
     try:
         config = run.config
         values = {**config.to_dict(), "learning_rate": config.effective_learning_rate}
+        task, headline = headlines.task_of(config), headlines.headline_values(config, result,
+                                                                               epochs)
     except RunDamaged:  # text columns say so (tables sort and filter them); numbers are None
         values = dict.fromkeys(_TEXT_COLUMNS, UNREADABLE)
-    result = run.result() or {}
-    epochs = history.epoch_history(run.events())
-    best = history.best_value(epochs, _validation_accuracy_column(epochs) or VALIDATION_ACCURACY)
+        task, headline = UNREADABLE, {}
     created = status.get("created")
     return {
         "run_id": run.run_id,
         "status": status["status"],
+        "task": task,
         **{name: values.get(name) for name in _CONFIG_COLUMNS},
         "epochs_run": len(epochs),
-        "best_val_accuracy": best[1] if best else None,
-        "test_accuracy": result.get("test_accuracy"),
-        "test_loss": result.get("test_loss"),
+        **headline,
         "seconds": _run_seconds(status, result),
         "created": pd.Timestamp(created, unit="s", tz="UTC") if created else pd.NaT,
     }
 
 
 def runs_table(runs: Iterable[Run]) -> pd.DataFrame:
-    """One row per run with the columns of `RUN_COLUMNS` (empty table: the columns only)."""
+    """One row per run with the columns of `table_columns()` (empty table: the columns only).
+
+    A headline metric of another task than the run's is NaN: a clock run has no test
+    accuracy, a classifier no CSE.
+    """
     rows = [run_row(run) for run in runs]
-    table = pd.DataFrame.from_records(rows, columns=list(RUN_COLUMNS))
-    for column in ("best_val_accuracy", "test_accuracy", "test_loss", "seconds"):
+    columns = table_columns()
+    table = pd.DataFrame.from_records(rows, columns=columns)
+    for column in columns[len(RUN_COLUMNS):-1]:
         table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
     return table
 
@@ -95,17 +122,23 @@ def filter_runs(
 
 
 def config_table(runs: Sequence[Run], labels: Sequence[str] | None = None) -> pd.DataFrame:
-    """Configurations side by side: one row per `RunConfig` field, one column per run.
+    """Configurations side by side: one row per field, one column per run.
 
-    A final boolean column `differs` is True where the runs disagree. Values are shown as
-    text (None as "default"), and the learning rate is the one used, so "None" vs "0.001"
-    under rmsprop does not count as a difference.
+    Only the fields that change something for at least one of the runs are listed (no clock
+    fields for MNIST runs, no pooling for MLPs). A final boolean column `differs` is True where
+    the runs disagree. Values are shown as text (None as what it means, e.g. "all of them"
+    for the subset), and the learning rate is the one used, so "None" vs "0.001" under rmsprop
+    does not count as a difference.
     """
     labels = list(labels) if labels is not None else [run.run_id for run in runs]
     if len(labels) != len(runs):
         raise ValueError(f"got {len(labels)} labels for {len(runs)} runs")
-    columns = {label: _config_values(run.config) for label, run in zip(labels, runs, strict=True)}
-    table = pd.DataFrame(columns, index=[field for field in RunConfig().to_dict()])
+    configs = [run.config for run in runs]
+    fields = [name for name, declared in registry.fields().items()
+              if any(declared.relevant(config) for config in configs)]
+    columns = {label: _config_values(config) for label, config in zip(labels, configs,
+                                                                      strict=True)}
+    table = pd.DataFrame(columns, index=fields)
     table.index.name = "field"
     table["differs"] = table.nunique(axis=1) > 1 if len(runs) else False
     return table
@@ -115,18 +148,20 @@ def comparison_labels(runs: Sequence[Run]) -> list[str]:
     """Short distinct names for runs shown together: model, data set and what differs.
 
     E.g. `cnn-keras / mnist · epochs=200 (843f3d)`: the fields every run shares are left
-    out, so a legend says what each curve changed.
+    out, and so are those that change nothing for the run (the clock fields of an MNIST run),
+    so a legend says what each curve changed.
     """
     if not runs:
         return []
     table = config_table(runs)
+    fields = registry.fields()
     differing = [field for field in table.index[table["differs"]]
                  if field not in ("model", "dataset")]
     labels = []
     for index, run in enumerate(runs):
         config = run.config
         changes = ", ".join(f"{field}={table.iloc[table.index.get_loc(field), index]}"
-                            for field in differing)
+                            for field in differing if fields[field].relevant(config))
         labels.append(f"{config.model} / {config.dataset}{' · ' + changes if changes else ''}"
                       f" ({run.run_id[-6:]})")
     return labels
@@ -143,15 +178,9 @@ def epoch_histories(runs: Sequence[Run], labels: Sequence[str] | None = None
 def _config_values(config: RunConfig) -> dict[str, str]:
     values = config.to_dict()
     values["learning_rate"] = config.effective_learning_rate
-    return {name: "default" if value is None else str(value) for name, value in values.items()}
-
-
-def _validation_accuracy_column(epochs: pd.DataFrame) -> str | None:
-    """`val_accuracy`, or the first validation accuracy of a multi-output model."""
-    if VALIDATION_ACCURACY in epochs.columns:
-        return VALIDATION_ACCURACY
-    return next((str(c) for c in epochs.columns
-                 if str(c).startswith("val_") and "accuracy" in str(c)), None)
+    fields = registry.fields()
+    return {name: (fields[name].none_means or headlines.MISSING) if value is None
+            else fields[name].format(value) for name, value in values.items()}
 
 
 def _run_seconds(status: dict[str, Any], result: dict[str, Any]) -> float | None:

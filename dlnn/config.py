@@ -193,15 +193,17 @@ def _stopping(config: RunConfig) -> bool:
 
 
 CORE_FIELDS = (
-    Field("dataset", str, "mnist", "the images to learn from", label="Data set",
+    Field("dataset", str, "mnist", "the images to learn from (the report: MNIST and Fashion-MNIST)",
+          label="Data set",
           choices=lambda: tuple(registry.datasets())),
-    Field("model", str, "mlp-keras", "the network architecture from the zoo",
+    Field("model", str, "mlp-keras", "the network architecture from the zoo (the report: "
+          "mlp-keras and cnn-keras on MNIST, cnn-fashion on Fashion-MNIST)",
           choices=lambda: tuple(registry.models())),
     Field("optimizer", str, "rmsprop", "how the weights are updated from the gradients "
           "(the report: rmsprop)", choices=tuple(OPTIMIZER_DEFAULT_LR)),
     Field("learning_rate", float, None, "step size of every update; too large diverges, too "
-          "small crawls", optional=True, none_means="the optimizer's default", low=1e-6,
-          high=10.0, step=0.0001, log_scale=True),
+          "small crawls (the report: 0.001, RMSprop's default)", optional=True,
+          none_means="the optimizer's default", low=1e-6, high=10.0, step=0.0001, log_scale=True),
     Field("activation", str, "relu", "the hidden layers' non-linearity (the output is always "
           "softmax; the report: relu)", choices=ACTIVATIONS),
     Field("initializer", str, "random_uniform", "starting weights of every Dense and Conv "
@@ -210,7 +212,8 @@ CORE_FIELDS = (
     Field("dropout", float, None, "share of units every Dropout layer silences while "
           "training; above 0.5 hurts (the report: 0.2)", optional=True,
           none_means="the model's own rates", low=0.0, high=0.95, step=0.05),
-    Field("pooling", str, "max", "how the CNN's pooling layers shrink feature maps",
+    Field("pooling", str, "max", "how the CNN's pooling layers shrink feature maps (the "
+          "report: max; average did worse)",
           choices=POOLINGS, applies=_pooled),
     Field("kernel_size", int, None, "side of every convolution's filters (the report: 3)",
           label="Kernel size", optional=True, none_means="the model's own sizes", low=1,
@@ -220,19 +223,25 @@ CORE_FIELDS = (
     Field("epochs", int, 10, "passes over the training data (the report: 10)", low=1,
           high=500, step=1),
     Field("validation_fraction", float, 0.1, "share of the training images held out to "
-          "score each epoch", label="Validation fraction", low=0.0, high=0.5, step=0.05),
-    Field("early_stopping", bool, False, "stop when the monitored metric stops improving"),
-    Field("monitor", str, "val_loss", "the metric early stopping watches",
+          "score each epoch (the report does not say; 0.1 here)", label="Validation fraction",
+          low=0.0, high=0.5, step=0.05),
+    Field("early_stopping", bool, False, "stop when the monitored metric stops improving "
+          "(the report: on in Task 2, off in the Task 1 sweeps)"),
+    Field("monitor", str, "val_loss", "the metric early stopping watches (the report "
+          "does not say)",
           choices=_all_monitors, applies=_stopping),
     Field("patience", int, 3, "epochs without improvement before early stopping ends the "
-          "run", low=0, high=100, step=1, applies=_stopping),
-    Field("restore_best", bool, True, "early stopping goes back to the best epoch's weights",
+          "run (the report does not say)", low=0, high=100, step=1, applies=_stopping),
+    Field("restore_best", bool, True, "early stopping goes back to the best epoch's weights "
+          "(not in the report)",
           label="Restore best weights", applies=_stopping),
     Field("seed", int, 0, "random seed of the weights, the shuffling, the subset and the "
-          "permutation", low=0, high=2**31 - 1, step=1),
+          "permutation (the report fixed none)", low=0, high=2**31 - 1, step=1),
     Field("permute", bool, False, "one fixed random pixel permutation for every image, train "
-          "and test alike (Task 2)", label="Permute pixels", applies=_classification),
-    Field("subset", int, None, "train on this many training images only (a quick demo)",
+          "and test alike (the report: Task 2 only)", label="Permute pixels",
+          applies=_classification),
+    Field("subset", int, None, "train on this many training images only, for a quick demo "
+          "(the report: all of them)",
           optional=True, none_means="all of them", low=MIN_TRAIN_IMAGES, high=1_000_000,
           step=1000),
 )

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from dlnn.config import RunConfig
 
 # The labs, in the order their pages and commands appear.
-LABS: tuple[str, ...] = ("dlnn.clocks.lab",)
+LABS: tuple[str, ...] = ("dlnn.hparams.lab", "dlnn.permlab.lab", "dlnn.clocks.lab")
 # Core modules that register the engine's own fields, data sets and models.
 CORE: tuple[str, ...] = ("dlnn.config", "dlnn.data", "dlnn.models")
 EXTRA_LABS_VARIABLE = "DLNN_LABS"
@@ -76,7 +76,8 @@ class ReproduceEntry:
         help: one line for `--help`.
         add_arguments: adds the target's own options to its parser (`--quick` and `--json`
             are added for every target).
-        run: runs or loads the target; returns a JSON-ready summary.
+        run: runs or loads the target; returns a JSON-ready summary and whether every run
+            it needed finished (the command's exit status).
         show: prints that summary for a person.
     """
 

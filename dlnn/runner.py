@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -28,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from dlnn import files, paths, standby
+from dlnn import standby
 from dlnn.config import RunConfig
 from dlnn.runs import Run, RunStore, heartbeat
 
@@ -119,26 +118,6 @@ def stop_run(run: Run) -> None:
 
 def _reap() -> None:
     _workers[:] = [process for process in _workers if process.poll() is None]
-
-
-def model_summary(config: RunConfig) -> dict[str, Any]:
-    """The layers and parameter count of `config`'s model, without TensorFlow in this process.
-
-    A worker process builds the model once; the answer is cached on disk by configuration.
-    """
-    path = paths.cache_dir() / "summaries" / f"{config.key()}.json"
-    summary = files.read_json(path)
-    if summary is None:
-        command = [sys.executable, "-m", "dlnn", "summary", "--json", *config_arguments(config)]
-        done = subprocess.run(
-            command, capture_output=True, text=True, check=False,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        )
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
-        summary = json.loads(done.stdout)
-        files.write_json(path, summary)
-    return summary
 
 
 def config_arguments(config: RunConfig) -> list[str]:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dlnn import figures, history, runner
+from dlnn import figures, headlines, history, registry, runner
 from dlnn.config import RunConfig
 from dlnn.data import DATASETS, load_raw
 from dlnn.fields import Field
@@ -32,6 +32,7 @@ if __name__ == "__main__":  # opened as a page by Streamlit's legacy pages/ disc
 
 LIVE_REFRESH_SECONDS = 0.3
 GALLERY_COLUMNS = 8
+RESULT_TABS = ("Learning curves", "Confusion matrix", "Misclassified test images")
 STATUS_ICONS = {
     "queued": ":material/hourglass_top:", "running": ":material/play_circle:",
     "finished": ":material/check_circle:", "failed": ":material/error:",
@@ -132,33 +133,59 @@ def field_widget(declared: Field, key: str, *, container: Any = None,
 
 
 def config_caption(config: RunConfig) -> str:
-    """A one-line description of a configuration, with the learning rate actually used."""
+    """A one-line description of a configuration, with the learning rate actually used.
+
+    Fields that change nothing for it (pooling of an MLP) are left out; a lab's fields that
+    apply (the clock fields of a clock run) follow the core's.
+    """
     dropout = "model default" if config.dropout is None else config.dropout
     subset = "all" if config.subset is None else config.subset
-    text = (f"{config.model} on {config.dataset} · {config.optimizer} "
-            f"lr {config.effective_learning_rate:g} · {config.activation} · "
-            f"{config.initializer} · dropout {dropout} · {config.pooling} pooling · "
-            f"batch {config.batch_size} · {config.epochs} epochs · subset {subset} · "
-            f"seed {config.seed}")
+    parts = [f"{config.model} on {config.dataset}",
+             f"{config.optimizer} lr {config.effective_learning_rate:g}", config.activation,
+             config.initializer, f"dropout {dropout}"]
+    fields = registry.fields()
+    if fields["pooling"].relevant(config):
+        parts.append(f"{config.pooling} pooling")
+    parts += [f"batch {config.batch_size}", f"{config.epochs} epochs", f"subset {subset}",
+              f"seed {config.seed}"]
     if config.permute:
-        text += " · permuted pixels"
+        parts.append("permuted pixels")
     if config.early_stopping:
-        text += f" · early stopping on {config.monitor} (patience {config.patience})"
-    return text
+        parts.append(f"early stopping on {config.monitor} (patience {config.patience})")
+    parts += [f"{declared.title.lower()} {declared.format(getattr(config, name))}"
+              for name, declared in fields.items()
+              if declared.lab != "core" and declared.relevant(config)
+              and getattr(config, name) is not None]
+    return " · ".join(parts)
 
 
 # -- learning curves -------------------------------------------------------------------------
 
 
-def render_learning_curves(events: list[dict], key: str) -> None:
-    """One chart per metric (loss first), train per batch and per epoch plus validation."""
+def render_learning_curves(events: list[dict], key: str, config: RunConfig | None = None
+                           ) -> None:
+    """One chart per metric: train per batch and per epoch, and validation.
+
+    Given the run's `config`, the task's main curves come first (loss and accuracy; CSE and
+    hour accuracy for a clock) and the others wait behind a switch; without it every metric
+    is drawn, loss first.
+    """
     batches = history.batch_history(events)
     epochs = history.epoch_history(events)
     steps = history.progress(events).steps_per_epoch or None
     metrics = history.metric_names(epochs) or history.metric_names(batches) or ["loss"]
-    metrics = sorted(metrics, key=lambda name: (name != "loss", "loss" in name))
+    if config is None:
+        first = sorted(metrics, key=lambda name: (name != "loss", "loss" in name))
+        rest: list[str] = []
+    else:
+        first, rest = headlines.for_config(config).split_curves(metrics)
+    shown = first or rest[:2]
+    if len(rest) > len(shown) - len(first) and st.toggle(
+            f"Show all {len(metrics)} curves", key=f"{key}_all",
+            help="Each metric the run logged: " + ", ".join(metrics)):
+        shown = first + rest
     columns = st.columns(2)
-    for index, metric in enumerate(metrics):
+    for index, metric in enumerate(shown):
         figure = figures.learning_curves(epochs, batches, metric, title=metric,
                                          steps_per_epoch=steps)
         with columns[index % 2]:
@@ -185,11 +212,10 @@ def render_live_run(run_id: str) -> None:
         runner.stop_run(run)
         st.rerun(scope="fragment")
     st.progress(progress.fraction, text=progress_text(progress))
-    if progress.metrics:
-        cells = st.columns(min(len(progress.metrics), 6))
-        for cell, (name, value) in zip(cells, list(progress.metrics.items())[:6], strict=False):
-            cell.metric(name, f"{value:.4f}")
-    render_learning_curves(events, key="live")
+    tiles = headlines.live_values(run.config, progress)
+    for cell, (metric, text) in zip(st.columns(len(tiles)), tiles, strict=True):
+        cell.metric(metric.label, text, help=metric.help)
+    render_learning_curves(events, key="live", config=run.config)
 
 
 # -- the result view -------------------------------------------------------------------------
@@ -220,32 +246,44 @@ def render_run(run: Run, key: str = "run") -> None:
     elif status == "cancelled":
         st.warning(f"The run was cancelled: {reason or 'stopped'}", icon=":material/cancel:")
     render_headline(result, events, config)
-    render_learning_curves(events, key=f"{key}_curves")
-    if result.get("confusion_matrix") is not None:
-        render_classification(run, result, key)
+    if result.get("confusion_matrix") is None:
+        render_learning_curves(events, key=f"{key}_curves", config=config)
+    else:
+        # Only the open tab is drawn: each holds Plotly charts that take a browser a while, and
+        # a run should open in a second or two.
+        curves, confusion, mistakes = st.tabs(RESULT_TABS, key=f"{key}_view",
+                                              on_change="rerun")
+        if curves.open:
+            with curves:
+                render_learning_curves(events, key=f"{key}_curves", config=config)
+        class_names = result.get("class_names") or list(DATASETS[config.dataset].class_names)
+        if confusion.open:
+            with confusion:
+                render_confusion(result, class_names, key)
+        if mistakes.open:
+            with mistakes:
+                render_mistakes(run, class_names, key)
     render_downloads(run, events, key)
 
 
 def render_headline(result: dict, events: list[dict], config: RunConfig) -> None:
-    """Test accuracy and loss, best validation accuracy, epochs and time per epoch."""
+    """The task's headline metrics (test accuracy, or CSE and hour accuracy for a clock),
+    its best validation value, the epochs run and the time per epoch."""
     epochs = history.epoch_history(events)
-    best = history.best_value(epochs, "val_accuracy")
-    cells = st.columns(5)
-    if result.get("test_accuracy") is not None:
-        cells[0].metric("Test accuracy", f"{result['test_accuracy']:.4f}")
-    else:
-        cells[0].metric("Test accuracy", "—")
-    cells[1].metric("Test loss", "—" if result.get("test_loss") is None
-                    else f"{result['test_loss']:.4f}")
-    cells[2].metric("Best val. accuracy", "—" if best is None else f"{best[1]:.4f}",
-                    help=None if best is None else f"epoch {best[0]}")
-    cells[3].metric("Epochs run", f"{result.get('epochs_run', len(epochs))}/{config.epochs}")
-    cells[4].metric("Seconds per epoch", format_seconds(result.get("seconds_per_epoch")))
+    metrics = headlines.for_config(config)
+    values = headlines.headline_values(config, result, epochs)
+    best_epoch = headlines.best_epoch(config, epochs)
+    shown = metrics.columns()
+    cells = st.columns(len(shown) + 2)
+    for cell, (column, metric) in zip(cells, shown.items(), strict=False):
+        note = f" (epoch {best_epoch})" if column == metrics.best_column and best_epoch else ""
+        cell.metric(metric.label, metric.format(values[column]), help=metric.help + note)
+    cells[-2].metric("Epochs run", f"{result.get('epochs_run', len(epochs))}/{config.epochs}")
+    cells[-1].metric("Seconds per epoch", format_seconds(result.get("seconds_per_epoch")))
 
 
-def render_classification(run: Run, result: dict, key: str) -> None:
-    """Confusion matrix, per-class accuracy and the gallery of misclassified test images."""
-    class_names = result.get("class_names") or list(DATASETS[run.config.dataset].class_names)
+def render_confusion(result: dict, class_names: list[str], key: str) -> None:
+    """Confusion matrix and per-class accuracy of a classifier's test set."""
     normalize = st.toggle("Normalise the confusion matrix by row (share of each true class)",
                           key=f"{key}_normalize")
     left, right = st.columns(2)
@@ -260,7 +298,6 @@ def render_classification(run: Run, result: dict, key: str) -> None:
                 figures.per_class_accuracy(result["per_class_accuracy"], class_names,
                                            title="Per-class test accuracy"),
                 key=f"{key}_per_class", width="stretch")
-    render_mistakes(run, class_names, key)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -272,7 +309,6 @@ def test_set(dataset: str) -> tuple[np.ndarray, np.ndarray]:
 
 def render_mistakes(run: Run, class_names: list[str], key: str) -> None:
     """A grid of misclassified test images captioned with true and predicted class."""
-    st.markdown("**Misclassified test images**")
     if not run.predictions_path.exists():
         st.caption("This run kept no predictions.")
         return
@@ -331,6 +367,16 @@ def render_downloads(run: Run, events: list[dict], key: str) -> None:
 
 
 def model_summary_table(summary: dict) -> pd.DataFrame:
-    """The layers of a `runner.model_summary` answer as a table."""
+    """The layers of a `dlnn.summaries.model_summary` answer as a table."""
     return pd.DataFrame(summary["layers"], columns=["name", "type", "output_shape",
                                                     "parameters"])
+
+
+def render_model_summary_table(summary: dict) -> None:
+    """The layers of a model summary, parameter counts with thousands separators."""
+    st.dataframe(model_summary_table(summary), hide_index=True, width="stretch",
+                 column_config={
+                     "output_shape": st.column_config.TextColumn("output shape"),
+                     "parameters": st.column_config.NumberColumn("parameters",
+                                                                 format="localized"),
+                 })

@@ -81,3 +81,42 @@ def write_three_runs(store: RunStore) -> dict[str, Run]:
         "cancelled": write_run(store, base.replace(model="cnn-keras"), "cancelled",
                                epochs_done=1, reason="stopped by request at epoch 2, batch 1"),
     }
+
+
+# A tiny clock configuration (the fake clock run never trains it).
+CLOCK_CONFIG = RunConfig(dataset="clocks-easy", model="clock-hands", clock_images=64,
+                         image_size=48, conv_blocks=3, epochs=3, batch_size=16)
+
+
+def write_clock_run(store: RunStore, config: RunConfig = CLOCK_CONFIG,
+                    val_cse: tuple[float, ...] = (150.0, 40.0, 55.0)) -> Run:
+    """A finished clock run logged the way `dlnn.clocks.task.ClockTask` logs one.
+
+    Its epochs report `val_cse` (best 40 minutes at epoch 2), `val_hour_accuracy` and
+    `val_minute_error`; its result has CSE 12.5 min, hour accuracy 0.875 (also written as
+    `test_accuracy`, as the clock task does) and minute error 3.25 min.
+    """
+    run = store.create(config)
+    run.set_status("running", pid=None, started=1000.0)
+    run.log_event({"type": "started", "time": 1000.0, "epochs": config.epochs,
+                   "steps_per_epoch": STEPS, "train_samples": 51})
+    for epoch, cse in enumerate(val_cse, start=1):
+        for batch in range(1, STEPS + 1):
+            run.log_event({"type": "batch", "time": 1000.0 + epoch, "epoch": epoch,
+                           "batch": batch, "metrics": {"loss": 2.0 / epoch,
+                                                       "hour_hand_loss": 1.0 / epoch}})
+        run.log_event({"type": "epoch", "time": 1000.0 + epoch, "epoch": epoch,
+                       "seconds": 1.0,
+                       "metrics": {"loss": 2.0 / epoch, "val_loss": 2.2 / epoch,
+                                   "hour_hand_loss": 1.0 / epoch, "val_cse": cse,
+                                   "val_hour_accuracy": 1.0 - cse / 180,
+                                   "val_minute_error": cse / 10,
+                                   "learning_rate": 0.001}})
+    run.write_result({"task": "clock", "status": "finished", "epochs_run": len(val_cse),
+                      "seconds_per_epoch": 1.0, "timings": {"total_seconds": 3.0},
+                      "test_loss": 0.3, "test_accuracy": 0.875, "test_hour_accuracy": 0.875,
+                      "test_cse_minutes": 12.5, "test_minute_mae": 3.25, "test_samples": 8})
+    np.save(run.predictions_path, np.zeros((8, 2), dtype=np.int16))
+    run.log_event({"type": "finished", "time": 1000.0 + len(val_cse) + 1, "reason": ""})
+    run.set_status("finished", finished=1003.0)
+    return run

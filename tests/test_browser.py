@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from dlnn import registry
 from tests.synthetic import learnable_arrays, write_idx_files
 
 pytestmark = pytest.mark.browser
@@ -34,8 +35,10 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 VIEWPORT = {"width": 1400, "height": 1000}
-# The navigation dashboard.py declares, in order (one `st.Page(..., title="...")` per page).
-NAV_TITLES = re.findall(r'st\.Page\([^)]*title="([^"]+)"', (ROOT / "dashboard.py").read_text())
+# The navigation dashboard.py declares, in order: the core's pages (one
+# `st.Page(..., title="...")` each), then the pages the labs register.
+NAV_TITLES = [*re.findall(r'st\.Page\([^)]*title="([^"]+)"', (ROOT / "dashboard.py").read_text()),
+              *(page.title for page in registry.pages())]
 # Enough work for the loss chart to be redrawn several times on two cores.
 TINY_RUN = "model=cnn-keras&subset=3000&batch_size=32&epochs=4"
 LONG_RUN = "model=cnn-keras&subset=3000&batch_size=32&epochs=200"
@@ -163,7 +166,7 @@ def test_deep_link_train_watch_live_curves_and_stop(server, page):
     page.get_by_role("button", name="Start training").click()
     page.get_by_text(re.compile(r"Epoch \d+/200 · batch [1-9]")).wait_for(timeout=60_000)
     stop_clicked = time.monotonic()
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Stop", exact=True).click()
     page.get_by_text("The run was cancelled").wait_for(timeout=15_000)
     assert time.monotonic() - stop_clicked < 5
     screenshot(page, "train-cancelled")
@@ -195,3 +198,35 @@ def test_home_shows_the_store(server, page):
     page.get_by_text("cnn-keras-example").wait_for()
     assert [title.split("\n")[-1] for title in nav_titles(page)] == NAV_TITLES
     screenshot(page, "home")
+
+
+def test_deleting_a_run_asks_first_and_leaves_nothing_selected(server, page):
+    page.goto(server)
+    page.get_by_text("Runs stored").wait_for()
+    stored = re.findall(r"\d{8}-\d{6}-[\w-]+", page.inner_text("body"))
+    assert len(set(stored)) == 2, stored  # the runs of the first test, newest first
+    newest, oldest = dict.fromkeys(stored)
+
+    page.goto(f"{server}/runs")
+    page.get_by_text("2 of 2 runs").wait_for()
+    box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)  # the first row: the newest run
+    page.get_by_role("button", name="Delete 1 run").click()
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for()
+    # The dialog names the run on one line and its buttons say what they do.
+    run_id = dialog.get_by_text(newest)
+    assert run_id.bounding_box()["height"] < 30
+    confirm = dialog.get_by_role("button", name="Delete 1 run")
+    cancel = dialog.get_by_role("button", name="Cancel")
+    assert confirm.bounding_box()["width"] > 100 and cancel.bounding_box()["width"] > 100
+    screenshot(page, "runs-delete-dialog")
+    confirm.click()
+
+    page.get_by_text("1 of 1 run").wait_for()
+    page.wait_for_timeout(1500)  # a selection would show its actions after the rerun
+    assert not page.get_by_role("button", name=re.compile("^Delete")).count()
+    assert not page.get_by_text("Comparing").count()
+    page.goto(server)
+    page.get_by_text("Runs stored").wait_for()
+    assert set(re.findall(r"\d{8}-\d{6}-[\w-]+", page.inner_text("body"))) == {oldest}

@@ -56,7 +56,7 @@ def test_every_tab_renders_with_an_empty_store(dlnn_dirs: Path) -> None:
     assert [tab.label for tab in at.tabs] == TABS
     tabs = at.tabs
     samples = json.loads(tabs[GENERATOR].get("plotly_chart")[0].proto.spec)
-    assert len(samples["data"]) == generator.SAMPLE_COUNT
+    assert len(samples["layout"]["annotations"]) == generator.SAMPLE_COUNT  # a caption each
     assert at.button(key="clock.start").label == "Start training"
     assert "No finished clock run yet" in texts(tabs[RESULTS])
     assert "common-sense error" in texts(tabs[FIGURES])

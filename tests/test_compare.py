@@ -6,7 +6,7 @@ import pytest
 
 from dlnn import compare
 from dlnn.runs import RunStore
-from tests.fake_runs import write_three_runs
+from tests.fake_runs import write_clock_run, write_three_runs
 
 
 @pytest.fixture
@@ -16,7 +16,8 @@ def runs(dlnn_dirs):
 
 def test_runs_table_has_one_row_per_run_with_the_key_numbers(runs):
     table = compare.runs_table(RunStore().list()).set_index("status")
-    assert list(table.columns) == list(compare.RUN_COLUMNS[:1] + compare.RUN_COLUMNS[2:])
+    columns = compare.table_columns()
+    assert list(table.columns) == columns[:1] + columns[2:]
     assert sorted(table.index) == ["cancelled", "failed", "finished"]
     finished = table.loc["finished"]
     assert finished["best_val_accuracy"] == pytest.approx(0.6)  # best of 0.5, 0.6
@@ -30,7 +31,30 @@ def test_runs_table_has_one_row_per_run_with_the_key_numbers(runs):
 
 def test_empty_store_gives_an_empty_table_with_the_columns(dlnn_dirs):
     table = compare.runs_table(RunStore().list())
-    assert table.empty and list(table.columns) == list(compare.RUN_COLUMNS)
+    assert table.empty and list(table.columns) == compare.table_columns()
+    assert compare.headline_columns(table) == {}
+
+
+def test_runs_table_shows_each_task_its_own_headline_metrics(runs):
+    clock = write_clock_run(RunStore())
+    table = compare.runs_table(RunStore().list()).set_index("run_id")
+    row = table.loc[clock.run_id]
+    assert row["task"] == "clock"
+    assert row["test_cse_minutes"] == 12.5 and row["test_minute_mae"] == 3.25
+    assert row["test_hour_accuracy"] == 0.875
+    assert row["best_val_cse"] == 40.0  # the lowest of 150, 40, 55
+    # The hour accuracy the clock task also stores as test_accuracy is no test accuracy.
+    assert math.isnan(row["test_accuracy"]) and math.isnan(row["best_val_accuracy"])
+    classifier = table.loc[runs["finished"].run_id]
+    assert classifier["task"] == "classification" and math.isnan(classifier["best_val_cse"])
+    shown = compare.headline_columns(table.reset_index())
+    assert list(shown) == ["test_accuracy", "test_loss", "best_val_accuracy",
+                           "test_cse_minutes", "test_hour_accuracy", "test_minute_mae",
+                           "best_val_cse"]
+    assert shown["test_cse_minutes"].format(12.5) == "12.5 min"
+    only_classifiers = table[table["task"] == "classification"].reset_index()
+    assert list(compare.headline_columns(only_classifiers)) == [
+        "test_accuracy", "test_loss", "best_val_accuracy"]
 
 
 def test_filter_runs(runs):
@@ -47,7 +71,20 @@ def test_config_table_marks_exactly_the_differing_fields(runs):
     assert list(table.columns) == ["a", "b", "differs"]
     assert table.index[table["differs"]].tolist() == ["optimizer", "learning_rate"]
     assert table.loc["learning_rate", "a"] == "0.001"
-    assert table.loc["dropout", "a"] == "default"
+    assert table.loc["dropout", "a"] == "the model's own rates"
+    assert table.loc["permute", "a"] == "false"
+
+
+def test_config_table_lists_only_the_fields_that_matter_for_the_runs(runs):
+    mlp = compare.config_table([runs["finished"]]).index.tolist()
+    assert "pooling" not in mlp and "kernel_size" not in mlp  # an MLP has no pooling
+    assert "image_size" not in mlp and "patience" not in mlp  # no clocks, no early stopping
+    assert "validation_fraction" in mlp and "subset" in mlp
+    both = compare.config_table([runs["finished"], runs["cancelled"]]).index.tolist()
+    assert "pooling" in both  # the cancelled run is a CNN
+    clock = write_clock_run(RunStore())
+    mixed = compare.config_table([runs["finished"], clock])
+    assert mixed.loc["image_size", "differs"] and "permute" in mixed.index
 
 
 def test_config_table_of_one_run_differs_nowhere(runs):
@@ -77,3 +114,10 @@ def test_comparison_labels_name_what_differs(runs):
     assert compare.comparison_labels([finished]) == [
         f"mlp-keras / mnist ({finished.run_id[-6:]})"]
     assert compare.comparison_labels([]) == []
+
+
+def test_comparison_labels_leave_out_fields_that_do_not_apply(runs):
+    finished, clock = runs["finished"], write_clock_run(RunStore())
+    mnist_label, clock_label = compare.comparison_labels([finished, clock])
+    assert "image_size" not in mnist_label and "image_size=48" in clock_label
+    assert "batch_size" not in mnist_label and "epochs=2" in mnist_label  # batch 16 in both

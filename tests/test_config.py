@@ -84,3 +84,11 @@ def test_round_trip_and_key() -> None:
 def test_unknown_field_in_dict_is_named() -> None:
     with pytest.raises(ConfigError, match="^epochz: "):
         RunConfig.from_dict({"epochz": 3})
+
+
+def test_every_field_says_in_one_line_what_it_changes_and_what_the_report_used() -> None:
+    from dlnn import registry
+
+    for name, declared in registry.fields().items():
+        assert "\n" not in declared.help and len(declared.help) < 160, name
+        assert "report" in declared.help, f"{name}: {declared.help}"

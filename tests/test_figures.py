@@ -43,9 +43,28 @@ def test_learning_curves_traces_carry_the_history():
     assert list(validation.y) == [0.65, 0.75, 0.85]
     assert train.line.color == figures.TRAIN_COLOR
     assert validation.line.color == figures.VALIDATION_COLOR
+    assert batch.line.color == figures.BATCH_COLOR and batch.opacity == figures.BATCH_OPACITY
     assert fig.layout.title.text == "MLP"
     assert fig.layout.template.layout.paper_bgcolor == "white"
     assert fig.layout.legend.orientation == "h"
+
+
+def _luminance(rgb: np.ndarray) -> float:
+    channels = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(channels @ [0.2126, 0.7152, 0.0722])
+
+
+@pytest.mark.parametrize(("background", "least"), [("#ffffff", 1.8), ("#0e1117", 4.5)])
+def test_the_batch_line_reads_on_light_and_dark_backgrounds(background, least):
+    """WCAG contrast of the per-batch line (its colour blended at its opacity) against the
+    white and Streamlit's dark background; the old 35% blue was 1.5 on the dark one."""
+    def rgb(hex_color: str) -> np.ndarray:
+        return np.array([int(hex_color[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+
+    back = rgb(background)
+    line = figures.BATCH_OPACITY * rgb(figures.BATCH_COLOR) + (1 - figures.BATCH_OPACITY) * back
+    lighter, darker = sorted([_luminance(line), _luminance(back)], reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= least
 
 
 def test_learning_curves_val_prefix_names_the_same_metric():
@@ -146,18 +165,21 @@ def test_per_class_accuracy_bars():
 
 
 @pytest.mark.parametrize("dtype, zmax", [(np.uint8, 255), (np.float32, 1.0)])
-def test_image_grid_has_one_heatmap_per_image(dtype, zmax):
+def test_image_grid_tiles_the_images_into_one_heatmap(dtype, zmax):
     rng = np.random.default_rng(0)
     images = (rng.random((10, 6, 5)) * (255 if dtype == np.uint8 else 1)).astype(dtype)
     captions = [f"pred {i}" for i in range(10)]
     fig = figures.image_grid(images, captions, columns=4, title="gallery")
-    assert len(fig.data) == 10
-    assert all(isinstance(trace, go.Heatmap) for trace in fig.data)
-    np.testing.assert_array_equal(fig.data[7].z, images[7])
+    assert len(fig.data) == 1 and isinstance(fig.data[0], go.Heatmap)
+    mosaic = np.asarray(fig.data[0].z, dtype=float)
+    # 10 images in 4 columns: 3 rows of (4 caption rows + 6 + 1 gap), 4 columns of (5 + 1).
+    assert mosaic.shape == (3 * 11 - 1, 4 * 6 - 1)
+    np.testing.assert_allclose(mosaic[15:21, 18:23], images[7])  # row 2, column 4
+    assert np.isnan(mosaic[:4]).all() and np.isnan(mosaic[:, 5]).all()  # caption band, gap
+    assert np.isnan(mosaic[26:, 12:]).all()  # the last row has two images only
     assert fig.data[0].zmax == zmax
     assert [a.text for a in fig.layout.annotations] == captions
-    # 10 images in 4 columns: image 7 is row 2, column 4.
-    assert fig.data[7].xaxis == "x8" and fig.data[7].yaxis == "y8"
+    assert fig.layout.annotations[7].x == 20 and fig.layout.annotations[7].y == 14
     assert fig.layout.yaxis.autorange == "reversed"
     assert fig.layout.xaxis.visible is False
 

@@ -16,6 +16,7 @@ from dlnn import registry
 from dlnn.clocks.render import PRESETS, check_clock_budget
 from dlnn.config import RunConfig
 from dlnn.fields import ConfigError, Field
+from dlnn.headlines import Metric, TaskMetrics, add_task_metrics
 from dlnn.models import ModelSpec
 
 LAB = "clocks"
@@ -58,29 +59,31 @@ def _clocks(config: RunConfig) -> bool:
 
 FIELDS = (
     Field("clock_images", int, 18000, "clocks generated for the set, train + validation + "
-          "test (the course has 18,000)", lab=LAB, label="Clock images", low=20,
+          "test (the report: the course's 18,000)", lab=LAB, label="Clock images", low=20,
           high=MAX_CLOCK_IMAGES, step=1000, applies=_clocks),
     Field("image_size", int, 150, "side of a clock image in pixels; larger is sharper and "
-          "slower (the course's photographs: 150)", lab=LAB, label="Image size", low=16,
+          "slower (the report: the photographs' 150)", lab=LAB, label="Image size", low=16,
           high=256, step=8, applies=_clocks),
     Field("data_path", str, None, "folder with the course's images.npy and labels.npy "
-          "(clocks-course only)", lab=LAB, label="Course data folder", optional=True,
-          none_means="no folder", applies=lambda config: config.dataset == COURSE_DATASET),
-    Field("conv_blocks", int, 4, "convolution blocks, each ending in 2x2 pooling (fewer for "
-          "small images)", lab=LAB, label="Conv blocks", low=1, high=MAX_CONV_BLOCKS, step=1,
-          applies=_clocks),
+          "(clocks-course only; the report: the course's 18,000 photographs)", lab=LAB,
+          label="Course data folder", optional=True, none_means="no folder",
+          applies=lambda config: config.dataset == COURSE_DATASET),
+    Field("conv_blocks", int, 4, "convolution blocks, each ending in 2x2 pooling; fewer for "
+          "small images (the report does not give its layer counts)", lab=LAB,
+          label="Conv blocks", low=1, high=MAX_CONV_BLOCKS, step=1, applies=_clocks),
     Field("conv_filters", int, 32, "filters of the first block; each later block doubles, "
-          "up to 128", lab=LAB, label="First filters", low=1, high=256, step=8,
+          "up to 128 (the report does not say)", lab=LAB, label="First filters", low=1,
+          high=256, step=8, applies=_clocks),
+    Field("convs_per_block", int, 2, "3x3 convolutions in each block (the report does not "
+          "say)", lab=LAB, label="Convs per block", low=1, high=4, step=1, applies=_clocks),
+    Field("dense_units", int, 256, "width of the Dense layer before the output heads (the "
+          "report does not say)", lab=LAB, label="Dense units", low=1, high=4096, step=64,
           applies=_clocks),
-    Field("convs_per_block", int, 2, "3x3 convolutions in each block", lab=LAB,
-          label="Convs per block", low=1, high=4, step=1, applies=_clocks),
-    Field("dense_units", int, 256, "width of the Dense layer before the output heads",
-          lab=LAB, label="Dense units", low=1, high=4096, step=64, applies=_clocks),
     Field("batch_norm", bool, False, "batch normalisation after every convolution (the "
           "report: none)", lab=LAB, label="Batch norm", applies=_clocks),
     Field("augment", float, 0.0, "strength of random turns, shifts, zoom and contrast while "
-          "training; 0 is off", lab=LAB, label="Augmentation", low=0.0, high=1.0, step=0.25,
-          applies=_clocks),
+          "training; 0 is off (the report: none)", lab=LAB, label="Augmentation", low=0.0,
+          high=1.0, step=0.25, applies=_clocks),
 )
 
 
@@ -148,6 +151,29 @@ for _name, (_encoding, _title, _source) in CLOCK_MODELS.items():
     registry.add_model(ModelSpec(_name, _title, _source, True, None,
                                  extra_monitors=CLOCK_MONITORS, task="clock", lab=LAB))
 registry.add_task("clock", "dlnn.clocks.task:ClockTask")
+add_task_metrics(TaskMetrics(
+    "clock",
+    test=(
+        Metric("test_cse_minutes", "Test CSE", "minutes", "common-sense error: minutes between "
+               "the time read and the true time, the short way round the dial (chance: 180)"),
+        Metric("test_hour_accuracy", "Hour accuracy", "percent",
+               "share of the test clocks whose hour is read right"),
+        Metric("test_minute_mae", "Minute error", "minutes",
+               "mean error of the minute alone, the short way round the hour (chance: 15)"),
+    ),
+    best=Metric("val_cse", "Best val. CSE", "minutes",
+                "the lowest validation CSE of any epoch"),
+    live=(
+        Metric("loss", "Loss", "loss", "training loss of all heads, averaged over the epoch "
+               "so far"),
+        Metric("val_cse", "Val. CSE", "minutes", "validation CSE after the latest epoch"),
+        Metric("val_hour_accuracy", "Val. hour accuracy", "percent",
+               "validation hour accuracy after the latest epoch"),
+        Metric("val_minute_error", "Val. minute error", "minutes",
+               "validation minute error after the latest epoch"),
+    ),
+    curves=("cse", "hour_accuracy"),
+))
 registry.add_command(_register_commands)
 registry.add_reproduce(registry.ReproduceEntry(
     "task3", "Task 3: telling the time (the report's clock model vs ours)",

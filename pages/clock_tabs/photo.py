@@ -2,25 +2,25 @@
 
 The tab says which model reads it and what that model learned from; the photo is checked,
 decoded and shown as the model sees it (`dlnn.clocks.photo.read_clock_photo`), and a worker
-process reads the time (`dlnn.clocks.photo_reading`; the dashboard never loads TensorFlow).
+process reads the time (`dlnn.clocks.photo_time`: the warm standby, which keeps the models it
+loaded, or a new process; the dashboard never loads TensorFlow).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import numpy as np
 import streamlit as st
 
 from dlnn.clocks import drawing, results
 from dlnn.clocks.photo import read_clock_photo
-from dlnn.clocks.photo_reading import PhotoReading, read_photo
+from dlnn.clocks.photo_time import read_photo_time
 from pages import components
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def reading(run_id: str, data: bytes, suffix: str) -> PhotoReading:
-    """The worker's reading, kept so that a rerun of the page does not ask again."""
-    return read_photo(run_id, data, suffix)
+def reading(run_id: str, clock: np.ndarray) -> dict:
+    """The worker's reading of a decoded clock, kept so that a rerun does not ask again."""
+    return read_photo_time(components.run_store().get(run_id), clock)
 
 
 def render() -> None:
@@ -42,10 +42,10 @@ def render() -> None:
     try:
         clock = read_clock_photo(upload, run.config.image_size)
         with st.spinner("Reading the time in a worker process..."):
-            answer = reading(run.run_id, upload.getvalue(), Path(upload.name).suffix)
-    except ValueError as error:  # read_clock_photo's and the worker's one line (PhotoError)
+            answer = reading(run.run_id, clock)
+    except ValueError as error:  # read_clock_photo's and the worker's one line
         st.error(str(error), icon=":material/error:")
         return
     size = run.config.image_size
-    st.image(drawing.draw_hands(clock, answer.hour, answer.minute), width=300,
-             caption=f"read: {answer.time} (grey {size}x{size}, as the model sees it)")
+    st.image(drawing.draw_hands(clock, answer["hour"], answer["minute"]), width=300,
+             caption=f"read: {answer['time']} (grey {size}x{size}, as the model sees it)")

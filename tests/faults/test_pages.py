@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dlnn import paths, runner
+from dlnn import paths, presets, summaries
 from dlnn.config import RunConfig
 from dlnn.runs import Run, RunStore
 from tests.fake_runs import write_run, write_three_runs
@@ -24,21 +24,23 @@ DAMAGES = {"status": ("status.json", b'{"status": "runn'), "result": ("result.js
 
 
 @pytest.fixture(scope="module")
-def summaries(tmp_path_factory) -> Path:
-    """The default model's summary, computed once (the Train page shows it)."""
+def precomputed(tmp_path_factory) -> Path:
+    """The summaries the Train page shows (the declared defaults and the first-run preset),
+    computed once."""
     root = tmp_path_factory.mktemp("summaries")
     write_idx_files(root / "data" / "mnist", random_arrays(20, 20))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DLNN_CACHE_DIR", str(root / "cache"))
         patch.setenv("DLNN_DATA_DIR", str(root / "data"))
-        runner.model_summary(RunConfig())
+        summaries.model_summary(RunConfig())
+        summaries.model_summary(presets.PRESETS[presets.FIRST_RUN].apply(RunConfig()))
     return root / "cache" / "summaries"
 
 
 @pytest.fixture
-def damaged(tiny_data_dir: Path, summaries: Path) -> dict[str, Run]:
+def damaged(tiny_data_dir: Path, precomputed: Path) -> dict[str, Run]:
     """Three healthy runs and one run per kind of damage, keyed by the damage."""
-    shutil.copytree(summaries, paths.cache_dir() / "summaries")
+    shutil.copytree(precomputed, paths.cache_dir() / "summaries")
     store = RunStore()
     write_three_runs(store)
     runs = {}

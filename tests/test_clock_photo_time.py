@@ -1,0 +1,66 @@
+"""dlnn.clocks.photo_time: a photo's time read by the waiting standby, the model loaded once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from dlnn import standby
+from dlnn.clocks import photo_time as photo
+from dlnn.clocks.render import ClockStyle, render_clock
+from dlnn.clocks.task import read_times
+from dlnn.runs import Run, RunStore
+from tests.clock_runs import tiny_clock_store
+
+pytest.importorskip("keras")
+
+
+@pytest.fixture(scope="module")
+def clock_run(tmp_path_factory) -> Iterator[Run]:
+    yield from tiny_clock_store(tmp_path_factory)
+
+
+@pytest.fixture
+def waiting_standby(clock_run: Run) -> Iterator[RunStore]:
+    """A standby loop in a thread of this process, answering asks for the clock run's store."""
+    store = RunStore()
+    server = threading.Thread(target=standby.serve, args=(store, lambda ids: 0),
+                              kwargs={"idle_seconds": 60.0}, daemon=True)
+    server.start()
+    while not standby.waiting(store):
+        time.sleep(0.01)
+    yield store
+    standby.hand_over(store, standby.claim(store), [])
+    server.join(timeout=5)
+
+
+def test_the_standby_reads_a_photo_with_a_model_it_loads_once(clock_run, waiting_standby,
+                                                              monkeypatch):
+    monkeypatch.setattr(photo, "_read_in_new_process",
+                        lambda run, clock: pytest.fail("started a process"))
+    picture = np.asarray(render_clock(10, 9, ClockStyle(size=96)))  # any size: it is resized
+    expected = read_times(clock_run, photo.photo_to_clock(picture, 48)[np.newaxis])[0]
+    first = photo.read_photo_time(clock_run, picture, waiting_standby)
+    assert (first["hour"], first["minute"]) == tuple(int(value) for value in expected)
+    assert first["time"] == f"{first['hour'] or 12}:{first['minute']:02d}"
+    loaded = dict(photo._MODELS)
+    assert list(loaded) == [(str(clock_run.path), clock_run.model_path.stat().st_mtime)]
+    assert photo.read_photo_time(clock_run, picture, waiting_standby) == first
+    assert photo._MODELS == loaded  # the same model object, not loaded again
+
+
+def test_without_a_standby_a_new_process_reads_it(clock_run):
+    picture = np.asarray(render_clock(3, 40, ClockStyle(size=48)))
+    answer = photo.read_photo_time(clock_run, picture)
+    expected = read_times(clock_run, picture[np.newaxis])[0]
+    assert (answer["hour"], answer["minute"]) == tuple(int(value) for value in expected)
+
+
+def test_a_run_without_a_model_is_named(clock_run, waiting_standby, tmp_path):
+    broken = RunStore().create(clock_run.config)
+    with pytest.raises(ValueError, match="has no saved model"):
+        photo.read_photo_time(broken, np.zeros((48, 48), np.uint8), waiting_standby)
