@@ -9,6 +9,7 @@ import pytest
 from dlnn.permlab import figures
 from dlnn.permlab.results import summary_table
 from dlnn.permutation import make_permutation
+from tests.grid_tiles import grid_tiles
 
 
 def history(values: list[float], metric: str = "accuracy") -> pd.DataFrame:
@@ -69,10 +70,11 @@ def test_difference_figure_shows_seeds_mean_spread_and_report():
 def test_permutation_grid_has_three_rows_of_the_same_images():
     images = np.random.default_rng(0).integers(0, 256, (4, 28, 28), dtype=np.uint8)
     fig = figures.permutation_grid(images, images[::-1], images, ["0", "1", "2", "3"])
-    assert len(fig.data) == 12
     captions = [annotation.text for annotation in fig.layout.annotations]
     assert captions == ["0", "1", "2", "3"] + ["permuted"] * 4 + ["restored"] * 4
-    np.testing.assert_array_equal(fig.data[4].z, images[3])
+    tiles = grid_tiles(fig, 28, 28)
+    np.testing.assert_array_equal(tiles[4], images[3])  # the second row holds the second set
+    np.testing.assert_array_equal(tiles[8], images[0])
 
 
 def test_permutation_picture_shows_the_key_and_where_each_pixel_comes_from():

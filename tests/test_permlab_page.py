@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from dlnn.permlab import explain
 from dlnn.permlab.study import study_plan
 from dlnn.runs import RunStore
+from tests.grid_tiles import grid_tiles
 from tests.permlab_runs import write_study
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
@@ -62,15 +63,20 @@ def test_renders_with_an_empty_store(tiny_data_dir: Path) -> None:
     assert at.title[0].value == "Permutation lab"
     assert [tab.label for tab in at.tabs] == TABS
     assert "**One** permutation" in texts(at.info) and "train and test alike" in texts(at.info)
-    grid, picture, means = charts(at)[:3]
-    assert [trace["type"] for trace in grid] == ["heatmap"] * 3 * 8  # original, permuted,
-    first, scrambled, restored = (array(grid[i]["z"]) for i in (0, 8, 16))  # and restored
+    picture = charts(at)[1]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    spec["data"][0]["z"] = array(spec["data"][0]["z"])
+    tiles = grid_tiles(spec, 28, 28)
+    assert len(tiles) == 3 * 8  # original, permuted and restored
+    first, scrambled, restored = (tiles[i] for i in (0, 8, 16))
     assert first.shape == (28, 28)
     np.testing.assert_array_equal(first, restored)
     assert not np.array_equal(first, scrambled)
     assert np.array_equal(np.sort(first.ravel()), np.sort(scrambled.ravel()))
     assert [trace["type"] for trace in picture] == ["image", "image"]
-    assert len(means) == 4 * 10  # original, permuted, restored, shuffled per image
+    means_spec = json.loads(at.get("plotly_chart")[2].proto.spec)
+    assert len(means_spec["layout"]["annotations"]) == 4 * 10  # original, permuted, restored,
+    # and shuffled per image: one caption per class mean
     assert at.button(key=K + "start").label == "Train the 8 missing runs of 8 (one worker, " \
                                                 "in turn)"
     assert "No finished MLP of this study" in texts(at.info)
