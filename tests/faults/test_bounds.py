@@ -186,7 +186,8 @@ def test_a_huge_jpeg_is_decoded_small_and_fast() -> None:
 # -- run ids are folders inside the store ------------------------------------------------------
 @pytest.fixture
 def run(dlnn_dirs: Path) -> Run:
-    return write_run(RunStore(), RunConfig(model="mlp-keras", epochs=2, subset=40), "finished")
+    config = RunConfig(model="mlp-keras", epochs=2, subset=40, batch_size=16)
+    return write_run(RunStore(), config, "finished")
 
 
 def _outside_run(run: Run, tmp_path: Path) -> Path:

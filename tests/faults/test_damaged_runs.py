@@ -17,7 +17,7 @@ from tests.fake_runs import write_run, write_three_runs
 pytestmark = pytest.mark.faults
 
 GARBAGE = bytes(range(256)) * 4
-DAMAGED_CONFIG = RunConfig(model="cnn-keras", epochs=3, subset=40, seed=8)
+DAMAGED_CONFIG = RunConfig(model="cnn-keras", epochs=3, subset=40, seed=8, batch_size=16)
 
 
 def _write(name: str, content: bytes) -> Callable[[Run], None]:
@@ -103,7 +103,8 @@ def test_store_api_lists_a_damaged_run_and_keeps_the_rest(
     table = compare.runs_table(store.list())
     assert table.set_index("run_id").loc[run.run_id, "status"] == "damaged"
     # Training goes on: a healthy configuration is still found, a damaged one trains anew.
-    assert store.find_finished(RunConfig(model="mlp-keras", epochs=2, subset=40)) is not None
+    healthy = RunConfig(model="mlp-keras", epochs=2, subset=40, batch_size=16)
+    assert store.find_finished(healthy) is not None
     fresh, created = store.create_or_join(DAMAGED_CONFIG)
     assert created and fresh.run_id != run.run_id and fresh.status == "queued"
 
