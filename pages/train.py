@@ -188,9 +188,14 @@ def render_model_summary(place: st.delta_generator.DeltaGenerator, config: RunCo
         if isinstance(summary, str):
             st.error(f"The model summary failed: {summary}", icon=":material/error:")
             return
-        with st.expander(f"Model {config.model}: {summary['parameters']:,} parameters, "
-                         f"{len(summary['layers'])} layers", expanded=expanded):
-            components.render_model_summary_table(summary)
+        # The layer table is built only while the expander is open (a data grid costs the
+        # browser a few tenths of a second).
+        layers = st.expander(f"Model {config.model}: {summary['parameters']:,} parameters, "
+                             f"{len(summary['layers'])} layers", expanded=expanded,
+                             key=f"train.summary.{expanded}", on_change="rerun")
+        if layers.open:
+            with layers:
+                components.render_model_summary_table(summary)
 
 
 def render_idle(config: RunConfig, error: ConfigError | None, shown: Run | None) -> None:
