@@ -140,3 +140,21 @@ def test_a_tiny_study_trains_live_and_explains_the_mlp(learnable_data_dir: Path)
     assert "0 predicted classes changed" in texts(at.success)
     original = next(run for run in RunStore().list() if not run.config.permute)
     assert explain.cached_invariance(original)["predictions_changed"] == 0  # kept for next time
+
+
+def test_stop_ends_every_run_of_a_live_study(learnable_data_dir: Path) -> None:
+    at = open_lab()
+    at.multiselect(key=K + "datasets").set_value(["mnist"]).run()
+    at.multiselect(key=K + "models.mnist").set_value(["mlp-geron"]).run()
+    at.radio(key=K + "setting").set_value("custom").run()
+    at.number_input(key=K + "seeds.custom").set_value(1)
+    at.number_input(key=K + "custom.subset").set_value(40)
+    at.number_input(key=K + "custom.epochs").set_value(500)
+    at.number_input(key=K + "custom.batch_size").set_value(8).run()
+    at.button(key=K + "start").click().run()
+    run_until(at, lambda at: any(run.events() for run in RunStore().list()))
+    at.button(key=K + "stop").click().run()
+    run_until(at, lambda at: not any(button.key == K + "stop" for button in at.button),
+              seconds=30)
+    assert sorted(run.status for run in RunStore().list()) == ["cancelled", "cancelled"]
+    assert at.button(key=K + "start").label.startswith("Train the 2 missing runs")

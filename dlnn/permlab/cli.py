@@ -22,7 +22,6 @@ import numpy as np
 
 from dlnn import registry
 from dlnn.permlab import explain
-from dlnn.permlab.results import PUBLIC, REPORTED, model_kind
 from dlnn.runs import Run, RunStore
 
 
@@ -63,6 +62,8 @@ def _fail(message: str) -> SystemExit:
 
 def _original_run(args: argparse.Namespace, kind: str) -> Run:
     """The finished run `--run` names, checked to be a `kind` trained on original pixels."""
+    from dlnn.permlab.results import model_kind
+
     store = RunStore(Path(args.store)) if args.store else RunStore()
     try:
         run = store.get(args.run)
@@ -159,6 +160,8 @@ def command_filters(args: argparse.Namespace) -> int:
 # -- reproduce task2 ------------------------------------------------------------------------
 def print_task2_table(summary: dict[str, Any]) -> None:
     """`reproduce task2` for a person: our test accuracies beside the report's, the verdicts."""
+    from dlnn.permlab.results import PUBLIC, REPORTED, model_kind
+
     seeds = summary["seeds"]
     print(f"\nTask 2: test accuracy on original and permuted pixels, mean over {len(seeds)} "
           f"seed(s) {', '.join(map(str, seeds))}; difference = permuted - original")
