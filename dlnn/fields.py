@@ -149,6 +149,20 @@ class Field:
         if not ok:
             raise ConfigError(self.name, value, self.allowed_text())
 
+    def has_kind(self, value: Any) -> bool:
+        """Whether `value` is of the field's kind (None where optional), bounds aside.
+
+        A stored run's configuration is checked this way: a later, stricter bound must not
+        turn old runs into damaged ones, but a value of the wrong kind cannot be used.
+        """
+        if value is None:
+            return self.optional
+        if isinstance(value, bool) or self.kind is bool:
+            return isinstance(value, bool) and self.kind is bool
+        if self.kind is float:
+            return isinstance(value, int | float) and math.isfinite(value)
+        return isinstance(value, self.kind)
+
     def _in_range(self, value: float) -> bool:
         if self.low is not None and (value <= self.low if self.low_open else value < self.low):
             return False

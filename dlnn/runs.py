@@ -39,12 +39,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlnn import files, paths
+from dlnn import files, paths, registry
 from dlnn.config import RunConfig
 
 ACTIVE = ("queued", "running")
 DONE = ("finished", "failed", "cancelled", "interrupted")
 DAMAGED = "damaged"
+_KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
 ENDED = ("finished", "failed", "cancelled")  # the statuses a worker ends a run with
 # A queued run whose worker never showed a sign of life within this time is treated as lost.
 QUEUE_GRACE_SECONDS = 120.0
@@ -122,9 +123,14 @@ class Run:
         if not isinstance(config, dict):
             raise RunDamaged("config.json", 'holds no "config" object')
         try:
-            return RunConfig.from_dict(config)
+            loaded = RunConfig.from_dict(config)
         except (TypeError, ValueError) as error:  # ConfigError: an unknown field
             raise RunDamaged("config.json", f"holds an unusable configuration ({error})") from None
+        for name, declared in registry.fields().items():
+            if not declared.has_kind(getattr(loaded, name)):
+                raise RunDamaged("config.json", f"holds an unusable configuration ({name} = "
+                                 f"{getattr(loaded, name)!r} is not {_KIND_WORDS[declared.kind]})")
+        return loaded
 
     @property
     def config_key(self) -> str:

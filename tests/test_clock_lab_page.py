@@ -34,7 +34,7 @@ def clock_run(tmp_path_factory) -> Iterator[Run]:
 def open_clock_lab(**query: str) -> AppTest:
     at = AppTest.from_file(DASHBOARD, default_timeout=60)
     at.run()
-    at.switch_page("pages/clock_lab.py")
+    at.switch_page("pages/clocks.py")
     at.query_params.update(query)
     return at.run()
 
@@ -204,7 +204,7 @@ def test_the_page_renders_without_tensorflow(dlnn_dirs: Path) -> None:
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
         f"at = AppTest.from_file({DASHBOARD!r}, default_timeout=60).run()\n"
-        "at.switch_page('pages/clock_lab.py').run()\n"
+        "at.switch_page('pages/clocks.py').run()\n"
         "assert not at.exception, at.exception\n"
         "assert at.title[0].value == 'Clock lab'\n"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"

@@ -180,6 +180,6 @@ registry.add_reproduce(registry.ReproduceEntry(
     _reproduce_arguments, _reproduce, _show,
 ))
 registry.add_page(registry.PageEntry(
-    "pages/clock_lab.py", "Clock lab", "clocks", LAB,
+    "pages/clocks.py", "Clock lab", "clocks", LAB,
     "Task 3: generate analog clocks, train a network to read the time, see its mistakes.",
 ))

@@ -1,4 +1,4 @@
-"""The Clock lab's tabs, one module each, laid out by the entry page `pages/clock_lab.py`.
+"""The Clock lab's tabs, one module each, laid out by the entry page `pages/clocks.py`.
 
 Each tab module has a `render()` that only lays out widgets and calls `dlnn.clocks`;
 `state` holds what the tabs share (the training configuration, the session's run) and

@@ -36,6 +36,14 @@ def _unknown_config_key(run: Run) -> None:
     files.write_json(run.path / "config.json", record)
 
 
+def _config_value(**values: object) -> Callable[[Run], None]:
+    def damage(run: Run) -> None:
+        record = files.read_json(run.path / "config.json")
+        record["config"].update(values)
+        files.write_json(run.path / "config.json", record)
+    return damage
+
+
 def _status(**record: object) -> Callable[[Run], None]:
     return lambda run: files.write_json(run.path / "status.json", record)
 
@@ -68,6 +76,10 @@ DAMAGES = [
      'holds no "key"'),
     ("config unknown field", _unknown_config_key, "config.json", "colour"),
     ("config missing", _remove("config.json"), "config.json", "is missing"),
+    ("config text epochs", _config_value(epochs="ten"), "config.json",
+     "epochs = 'ten' is not a whole number"),
+    ("config null model", _config_value(model=None), "config.json", "model = None"),
+    ("config bool rate", _config_value(learning_rate=True), "config.json", "learning_rate"),
     ("model damaged", _write("model.keras", b"PK\x03\x04 cut short"), "model.keras",
      "not a Keras archive"),
 ]

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.faults
 
 DASHBOARD = str(Path(__file__).resolve().parents[2] / "dashboard.py")
 PAGES = {"home": None, "train": "pages/train.py", "runs": "pages/runs.py",
-         "clock lab": "pages/clock_lab.py"}
+         "clock lab": "pages/clocks.py"}
 DAMAGES = {"status": ("status.json", b'{"status": "runn'), "result": ("result.json", b""),
            "config": ("config.json", b"[1, 2]")}
 
