@@ -49,6 +49,14 @@ def test_asking_the_registry_loads_every_lab() -> None:
     assert registry.field_named("image_size").lab == "clocks"
 
 
+def test_every_page_address_is_its_file_name() -> None:
+    # While `pages/` exists, a fresh server knows its pages by file name until the first
+    # `st.navigation` runs: a first request for `/clocks` served by `clock_lab.py` showed
+    # Streamlit's "Page not found" dialog.
+    for page in registry.pages():
+        assert Path(page.path).stem == page.url_path, page.path
+
+
 def test_models_for_a_data_set_are_those_of_its_task() -> None:
     assert "clock-dial" not in registry.models_for("mnist")
     assert set(registry.models_for("clocks-easy")) == {
