@@ -244,16 +244,21 @@ def run_summary(run: Any) -> dict[str, Any]:
     A damaged run has status `damaged`, the file and the reason as `reason`, and None for
     whatever cannot be read.
     """
+    from dlnn import headlines  # pandas: only when runs are shown
+
     result = run.result() or {}
     status = run.status_record()
     try:
         config = run.config.to_dict()
+        metrics = headlines.for_config(run.config).test
     except RunDamaged:
-        config = None
+        config, metrics = None, ()
     return {
         "run_id": run.run_id,
         "status": status["status"],
         "reason": status.get("reason", ""),
+        # The task's own test numbers (a clock reader's CSE, hour accuracy, ...).
+        "headline": {metric.name: result.get(metric.name) for metric in metrics},
         "test_accuracy": result.get("test_accuracy"),
         "test_loss": result.get("test_loss"),
         "epochs_run": run.epochs_run(),
@@ -358,22 +363,37 @@ def _print_table(summaries: list[dict[str, Any]]) -> None:
     if not summaries:
         print("no runs yet: try `python -m dlnn train --epochs 1 --subset 2000`")
         return
+    from dlnn import headlines
+
     print(f"{'run_id':<48} {'status':<11} {'dataset':<14} {'model':<18} {'opt':<8} "
-          f"{'epochs':>6} {'test_acc':>8}")
+          f"{'epochs':>6}  test result")
     for s in summaries:
-        accuracy = s["test_accuracy"]
-        accuracy = f"{accuracy:.4f}" if isinstance(accuracy, (int, float)) else "-"
         config = s["config"] or {}
         dataset, model, optimizer = (str(config.get(name, "-"))
                                      for name in ("dataset", "model", "optimizer"))
+        outcome = "-"
+        if s["headline"] and s["status"] == "finished":
+            metrics = headlines.for_config(RunConfig.from_dict(config)).test[:2]
+            outcome = ", ".join(f"{_in_a_line(metric.label)} "
+                                f"{metric.format(s['headline'][metric.name])}"
+                                for metric in metrics)
         print(f"{s['run_id']:<48} {s['status']:<11} {dataset:<14} {model:<18} {optimizer:<8} "
-              f"{s['epochs_run']:>6} {accuracy:>8}")
+              f"{s['epochs_run']:>6}  {outcome}")
     damaged = [s for s in summaries if s["status"] == DAMAGED]
     for s in damaged:
         print(f"{s['run_id']} is damaged: {s['reason']}")
     if damaged:
         print("`python -m dlnn runs repair` rebuilds or sets aside damaged runs; "
               "`runs delete RUN_ID` removes one")
+
+
+def _in_a_line(label: str) -> str:
+    """A metric's label inside a line of text: `Test accuracy` -> `accuracy`, `Test CSE` ->
+    `CSE`, `Hour accuracy` -> `hour accuracy`."""
+    words = label.removeprefix("Test ").split(" ")
+    if not words[0].isupper():
+        words[0] = words[0].lower()
+    return " ".join(words)
 
 
 # -- summary --------------------------------------------------------------------------------

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from dlnn.cli import main
-from dlnn.config import ACTIVATIONS, OPTIMIZER_DEFAULT_LR
+from dlnn.config import ACTIVATIONS, OPTIMIZER_DEFAULT_LR, RunConfig
 from dlnn.models import MODELS
+from dlnn.runs import RunStore
+from tests.fake_runs import write_clock_run, write_run
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -88,3 +90,19 @@ def test_summary_builds_the_model_without_loading_data(dlnn_dirs: Path, capsys) 
     layers = json.loads(capsys.readouterr().out)["layers"]
     assert layers[0]["output_shape"].startswith("(None, 64, 64")
     assert not (dlnn_dirs / "clocks").exists()  # no clock images were generated
+
+
+def test_runs_table_shows_each_task_its_own_numbers(dlnn_dirs: Path, capsys) -> None:
+    store = RunStore()
+    clock = write_clock_run(store)
+    mnist = write_run(store, RunConfig(model="mlp-keras"), "finished")
+    assert main(["runs"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    # A clock reader reads in minutes, not as a classifier's test accuracy.
+    assert lines[clock.run_id].endswith("CSE 12.5 min, hour accuracy 87.5%")
+    accuracy = mnist.result()["test_accuracy"]
+    assert lines[mnist.run_id].endswith(f"accuracy {accuracy:.4f}, loss "
+                                        f"{mnist.result()['test_loss']:.4f}")
+    assert main(["runs", "--json"]) == 0
+    summaries = {s["run_id"]: s for s in json.loads(capsys.readouterr().out)}
+    assert summaries[clock.run_id]["headline"]["test_cse_minutes"] == 12.5
