@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -81,3 +82,13 @@ def no_standby_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     """No warm standby workers in tests (each would import TensorFlow and idle for minutes);
     tests/test_standby.py turns them on where it tests them."""
     monkeypatch.setenv("DLNN_STANDBY_WORKER", "0")
+
+
+@pytest.fixture
+def real_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real IDX files of `$DLNN_DATA_DIR` (the `realdata` tests) and an empty cache;
+    skips when the variable does not name a folder holding them."""
+    folder = os.environ.get("DLNN_DATA_DIR")
+    if not folder or not (Path(folder) / "mnist").is_dir():
+        pytest.skip("DLNN_DATA_DIR does not hold the real data sets")
+    monkeypatch.setenv("DLNN_CACHE_DIR", str(tmp_path / "cache"))

@@ -10,6 +10,7 @@ Screenshots go to `test-artifacts/`. Uses `$DLNN_DATA_DIR` when set, else synthe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -74,10 +75,10 @@ def wait_for_health(url: str, process: subprocess.Popen, seconds: float = 60.0) 
     raise TimeoutError(f"no answer from {url} in {seconds} s")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
-    """A dashboard server on a free port with an empty run store; yields its URL."""
-    root = tmp_path_factory.mktemp("browser")
+@contextlib.contextmanager
+def dashboard_server(root: Path) -> Iterator[str]:
+    """`streamlit run dashboard.py` on a free port with an empty run store under `root`;
+    yields its URL. Real MNIST from `$DLNN_DATA_DIR` when it holds it, else synthetic."""
     data_dir = os.environ.get("DLNN_DATA_DIR")
     if not data_dir or not Path(data_dir, "mnist").is_dir():
         data_dir = str(root / "data")
@@ -97,6 +98,13 @@ def server(tmp_path_factory) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    """A dashboard server with an empty run store; yields its URL."""
+    with dashboard_server(tmp_path_factory.mktemp("browser")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,6 @@ the original ones, and the CNN learns less. Needs `DLNN_DATA_DIR` with the real 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from dlnn.permlab.results import seed_table
@@ -16,15 +13,6 @@ from dlnn.permlab.study import REPORT_MODELS, study_plan, train_study
 from dlnn.runs import RunStore
 
 pytestmark = pytest.mark.realdata
-
-REAL_DATA = os.environ.get("DLNN_DATA_DIR")
-
-
-@pytest.fixture
-def real_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if not REAL_DATA or not (Path(REAL_DATA) / "mnist").is_dir():
-        pytest.skip("DLNN_DATA_DIR does not hold the real data sets")
-    monkeypatch.setenv("DLNN_CACHE_DIR", str(tmp_path / "cache"))
 
 
 def test_quick_mnist_mlp_ignores_the_permutation_and_the_cnn_does_not(real_data: None):

@@ -5,9 +5,6 @@ They need the real IDX files: `DLNN_DATA_DIR` pointing at a folder like ../share
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from dlnn import training
@@ -15,15 +12,6 @@ from dlnn.config import RunConfig
 from dlnn.runs import RunStore
 
 pytestmark = pytest.mark.realdata
-
-REAL_DATA = os.environ.get("DLNN_DATA_DIR")
-
-
-@pytest.fixture
-def real_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if not REAL_DATA or not (Path(REAL_DATA) / "mnist").is_dir():
-        pytest.skip("DLNN_DATA_DIR does not hold the real data sets")
-    monkeypatch.setenv("DLNN_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.mark.parametrize(("model", "target"), [("mlp-keras", 0.975), ("cnn-keras", 0.985)])

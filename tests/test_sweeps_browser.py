@@ -10,24 +10,17 @@ Uses `$DLNN_DATA_DIR` when set, else synthetic data. Screenshots go to `test-art
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.synthetic import learnable_arrays, write_idx_files
 from tests.test_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    ROOT,
     VIEWPORT,
-    free_port,
+    dashboard_server,
     screenshot,
-    wait_for_health,
 )
 
 pytestmark = pytest.mark.browser
@@ -43,27 +36,9 @@ CURVES_JS = """() => {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
-    """A dashboard server on a free port with an empty run store; yields its URL."""
-    root = tmp_path_factory.mktemp("sweeps-browser")
-    data_dir = os.environ.get("DLNN_DATA_DIR")
-    if not data_dir or not Path(data_dir, "mnist").is_dir():
-        data_dir = str(root / "data")
-        write_idx_files(Path(data_dir) / "mnist", learnable_arrays(3000, 500, label_noise=0.05))
-    port = free_port()
-    env = {**os.environ, "DLNN_CACHE_DIR": str(root / "cache"), "DLNN_DATA_DIR": data_dir}
-    log = open(root / "server.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(url, process)
+    """A dashboard server with an empty run store; yields its URL."""
+    with dashboard_server(tmp_path_factory.mktemp("sweeps-browser")) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 @pytest.fixture

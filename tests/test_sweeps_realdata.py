@@ -5,9 +5,6 @@ Needs the real IDX files: `DLNN_DATA_DIR` pointing at a folder like ../shared/da
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from dlnn import sweeps
@@ -17,15 +14,6 @@ from dlnn.hparams.results import NEAR_CHANCE, member_table
 from dlnn.runs import RunStore
 
 pytestmark = pytest.mark.realdata
-
-REAL_DATA = os.environ.get("DLNN_DATA_DIR")
-
-
-@pytest.fixture
-def real_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if not REAL_DATA or not (Path(REAL_DATA) / "mnist").is_dir():
-        pytest.skip("DLNN_DATA_DIR does not hold the real data sets")
-    monkeypatch.setenv("DLNN_CACHE_DIR", str(tmp_path / "cache"))
 
 
 def test_every_optimizer_learns_at_its_default_rate(real_data: None) -> None:
