@@ -27,7 +27,7 @@ from dlnn.hparams import plan as plans  # noqa: E402
 from dlnn.hparams.best import MEASURED, TARGETS, best_row, choose_best  # noqa: E402
 from dlnn.hparams.named import NAMED_SWEEPS  # noqa: E402
 from dlnn.hparams.plots import hparams_view, sweep_figure  # noqa: E402
-from dlnn.hparams.protocols import PANELS, PROTOCOLS, Panel  # noqa: E402
+from dlnn.hparams.protocols import PANELS, PROTOCOLS, REPORT, Panel  # noqa: E402
 from dlnn.hparams.results import (  # noqa: E402
     RESULT_COLUMNS,
     apply_brushes,
@@ -339,8 +339,13 @@ def render_best() -> None:
     protocol = PROTOCOLS[st.radio("Sweeps of", list(PROTOCOLS), horizontal=True,
                                   key=KEY + "best.protocol", help=HELP["protocol"],
                                   format_func=lambda name: PROTOCOLS[name].title)]
+    full_data = protocol.best_subset is None or st.toggle(
+        "Train the best settings on all training images", key=KEY + "best.full_data",
+        help="the quick sweeps pick the settings, the full data decides: up to "
+             f"{REPORT.best_epochs} epochs on 54,000 images, minutes per run (the targets "
+             "apply to these runs)")
     store = components.run_store()
-    choices = [choose_best(panel, protocol, store) for panel in PANELS]
+    choices = [choose_best(panel, protocol, store, full_data=full_data) for panel in PANELS]
     runs = sweeps.member_runs(store, [choice.config for choice in choices])
     rows = [best_row(choice, run) for choice, run in zip(choices, runs, strict=True)]
     for row, choice in zip(rows, choices, strict=True):
@@ -348,11 +353,12 @@ def render_best() -> None:
                                        for w in choice.winners) or "none yet"
         if choice.missing:
             row["from sweeps"] += " · defaults for: " + ", ".join(choice.missing)
-    columns = ["panel", "settings", "from sweeps", "test_accuracy", "report_test_accuracy",
-               "target", "epochs_run", "train_seconds", "status", "run_id"]
+    columns = ["panel", "settings", "from sweeps", "trained_on", "test_accuracy",
+               "report_test_accuracy", "target", "epochs_run", "train_seconds", "status",
+               "run_id"]
     st.dataframe(pd.DataFrame(rows)[columns], hide_index=True, width="stretch",
                  key="best_table")
-    if protocol.best_subset is None:
+    if full_data:
         st.caption("Targets on this machine: " + ", ".join(
             f"{name} ≥ {target}" for name, target in TARGETS.items()))
     missing = [choice.config for choice, run in zip(choices, runs, strict=True)

@@ -14,7 +14,7 @@ import pytest
 from dlnn import sweeps
 from dlnn.config import ConfigError, RunConfig
 from dlnn.hparams import plan as plans
-from dlnn.hparams.best import BEST_SWEEPS, choose_best
+from dlnn.hparams.best import BEST_SWEEPS, best_row, choose_best
 from dlnn.hparams.named import FIGURES, LEARNING_RATES, NAMED_SWEEPS, named_sweep
 from dlnn.hparams.plots import hparams_view, seed_statistics, sweep_figure
 from dlnn.hparams.protocols import PANELS, QUICK, REPORT, Panel
@@ -281,3 +281,19 @@ def test_best_settings_without_sweeps_keep_the_reports_defaults(dlnn_dirs: Path)
     assert choice.winners == () and choice.missing == BEST_SWEEPS
     assert (choice.config.model, choice.config.optimizer, choice.config.subset) == (
         "cnn-fashion", "rmsprop", 5000)
+
+
+def test_quick_sweeps_best_settings_on_all_images(dlnn_dirs: Path) -> None:
+    store = RunStore()
+    for member in named_sweep("optimizers", MLP_MNIST, QUICK).members():
+        score = 0.9 if member.config.optimizer == "adamax" else 0.8
+        write_run(store, member.config, "finished", epochs_done=2, val_accuracies=(0.5, score))
+    quick = choose_best(MLP_MNIST, QUICK, store)
+    full = choose_best(MLP_MNIST, QUICK, store, full_data=True)
+    assert quick.winners == full.winners and full.config.optimizer == "adamax"
+    assert (quick.config.subset, quick.config.epochs) == (5000, 10)
+    assert (full.config.subset, full.config.epochs, full.config.patience) == (None, 40, 5)
+    assert best_row(quick, None)["target"] is None
+    assert best_row(full, None)["target"] == 0.984
+    assert best_row(full, None)["trained_on"] == "all training images"
+

@@ -155,3 +155,15 @@ def test_best_settings_tab_shows_the_report_beside_ours(tiny_data_dir, protocol)
     assert list(table["report_test_accuracy"][[0, 2]]) == [0.9831, 0.8824]
     assert set(table["from sweeps"]) == {
         "none yet · defaults for: models, optimizers, activations, initializers"}
+
+
+def test_quick_sweeps_best_settings_can_train_on_all_images(tiny_data_dir) -> None:
+    at = open_page()
+    at.radio(key=K + "best.protocol").set_value("quick").run()
+    assert set(frame(at, "from sweeps")["trained_on"]) == {"5,000 images"}
+    assert not any("Targets" in caption.value for caption in at.caption)
+    at.toggle(key=K + "best.full_data").set_value(True).run()
+    table = frame(at, "from sweeps")
+    assert set(table["trained_on"]) == {"all training images"}
+    assert list(table["target"]) == [0.984, 0.99, 0.89, 0.92]
+    assert any("Targets" in caption.value for caption in at.caption)

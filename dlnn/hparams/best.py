@@ -22,7 +22,7 @@ from typing import Any
 
 from dlnn.config import RunConfig
 from dlnn.hparams.named import NAMED_SWEEPS, named_sweep
-from dlnn.hparams.protocols import Panel, Protocol
+from dlnn.hparams.protocols import REPORT, Panel, Protocol
 from dlnn.hparams.results import member_table, summary_table
 from dlnn.runs import RunStore
 from dlnn.sweeps import member_runs
@@ -57,6 +57,11 @@ class BestSettings:
     protocol: Protocol
     winners: tuple[Winner, ...]
     config: RunConfig
+
+    @property
+    def full_data(self) -> bool:
+        """Whether the run trains on all training images (where the targets apply)."""
+        return self.config.subset is None
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -101,13 +106,18 @@ def best_config(panel: Panel, protocol: Protocol, changes: dict[str, Any]) -> Ru
 
 
 def choose_best(panel: Panel, protocol: Protocol, store: RunStore,
-                seeds: tuple[int, ...] = ()) -> BestSettings:
-    """Combine the winners of `BEST_SWEEPS` for one panel (missing sweeps keep defaults)."""
+                seeds: tuple[int, ...] = (), full_data: bool = False) -> BestSettings:
+    """Combine the winners of `BEST_SWEEPS` for one panel (missing sweeps keep defaults).
+
+    The run trains the way `protocol` trains its best settings, or with `full_data` on all
+    training images as the report protocol does (quick sweeps pick, the full data decides).
+    """
     winners = tuple(winner for name in BEST_SWEEPS
                     if NAMED_SWEEPS[name].applies(panel)
                     and (winner := sweep_winner(name, panel, protocol, store, seeds)))
     changes = {winner.field: winner.value for winner in winners}
-    return BestSettings(panel, protocol, winners, best_config(panel, protocol, changes))
+    trains_like = REPORT if full_data else protocol
+    return BestSettings(panel, protocol, winners, best_config(panel, trains_like, changes))
 
 
 def best_row(choice: BestSettings, run: Any) -> dict[str, Any]:
@@ -122,8 +132,9 @@ def best_row(choice: BestSettings, run: Any) -> dict[str, Any]:
         "train_seconds": timings.get("fit_seconds"),
         "test_accuracy": result.get("test_accuracy"),
         "report_test_accuracy": REPORTED_TEST.get(choice.panel.name),
-        "target": TARGETS.get(choice.panel.name) if choice.protocol.best_subset is None
-        else None,
+        "trained_on": "all training images" if choice.full_data
+        else f"{choice.config.subset:,} images",
+        "target": TARGETS.get(choice.panel.name) if choice.full_data else None,
         "status": "not started" if run is None else run.status,
         "run_id": "" if run is None else run.run_id,
     }

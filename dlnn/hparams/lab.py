@@ -22,7 +22,11 @@ def _register_commands(commands: Any) -> None:
 
 
 def _reproduce_arguments(parser: argparse.ArgumentParser) -> None:
-    """`reproduce task1` takes only the common options (--quick, --retrain, --json)."""
+    """`reproduce task1`'s own option, besides the common --quick, --retrain, --json."""
+    parser.add_argument(
+        "--best-full-data", action="store_true",
+        help="with --quick: the quick sweeps pick the best settings, which then train on all "
+             "training images with early stopping, as under the report's protocol")
 
 
 def _reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
@@ -30,7 +34,7 @@ def _reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
 
     say = None if args.listener is None else print
     summary = reproduce_task1(quick=args.quick, listener=args.listener, retrain=args.retrain,
-                              say=say)
+                              say=say, best_full_data=getattr(args, "best_full_data", False))
     return summary, summary["complete"]
 
 

@@ -52,8 +52,12 @@ def reproduce_task1(
     listener: Listener | None = None,
     retrain: bool = False,
     say: Callable[[str], None] | None = None,
+    best_full_data: bool = False,
 ) -> dict[str, Any]:
-    """Run or load every sweep and best-settings run of Task 1; write figures and tables."""
+    """Run or load every sweep and best-settings run of Task 1; write figures and tables.
+
+    `best_full_data`: the best settings train on all training images whatever the protocol.
+    """
     protocol = PROTOCOLS["quick" if quick else "report"]
     store = store or RunStore()
     started = time.perf_counter()
@@ -91,7 +95,7 @@ def reproduce_task1(
                     .to_string(index=False))
     best_rows = []
     for panel in PANELS:
-        choice = choose_best(panel, protocol, store)
+        choice = choose_best(panel, protocol, store, full_data=best_full_data)
         run = _train([choice.config], store, retrain, listener, say,
                      f"best settings, {panel.title}")[0]
         if _stopped([run]):
