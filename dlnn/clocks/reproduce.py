@@ -132,6 +132,7 @@ def class_setting(preset: str = PRESET) -> RunConfig:
 CPU = "the lab's 2-core CPU, shared with other jobs"
 BUSY_CPU = "the lab's 2-core CPU, at low priority beside a load of about 15"
 GPU = "one NVIDIA H200 GPU (Keras on the PyTorch backend)"
+LOADED_CPU = "the lab's 2-core CPU, at normal priority beside a load of 15-19"
 BASELINE = "the report's model (clock-two-head)"
 # Measured with this code (docs/clocks.md has the details and the run ids); test split: a tenth.
 MEASURED: list[dict[str, Any]] = [
@@ -172,6 +173,16 @@ MEASURED: list[dict[str, Any]] = [
      "machine": GPU, "command": "bench/clock_explore.py (an exploration before the dial reader)",
      "epochs": 20, "hour_accuracy": 0.653, "minute_mae": None, "cse_minutes": 21.7,
      "train_seconds": 218},
+    {"clocks": "any-clock (48 makes, off centre, 50-100% across), 8,000 at 64 px",
+     "model": BASELINE, "machine": LOADED_CPU,
+     "command": "python -m dlnn reproduce task3 --preset any-clock --quick", "epochs": 12,
+     "hour_accuracy": 0.08, "minute_mae": 15.01, "cse_minutes": 176.77,
+     "held_out_hour_accuracy": 0.0813, "held_out_cse_minutes": 173.62, "train_seconds": 276},
+    {"clocks": "any-clock (48 makes, off centre, 50-100% across), 8,000 at 64 px",
+     "model": "ours: dial reader (clock-dial)", "machine": LOADED_CPU,
+     "command": "python -m dlnn reproduce task3 --preset any-clock --quick", "epochs": 12,
+     "hour_accuracy": 0.31, "minute_mae": 10.42, "cse_minutes": 129.32,
+     "held_out_hour_accuracy": 0.2988, "held_out_cse_minutes": 129.39, "train_seconds": 2052},
 ]
 
 
