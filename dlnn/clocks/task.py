@@ -8,7 +8,9 @@ epoch's logs (with `val_minute_error`, the cyclic minute MAE in minutes), so the
 and early stopping see the number that matters; and `HalveLearningRate`, which halves the
 learning rate when `val_cse` stalls for two epochs once the model reads clocks (regression
 heads need small steps at the end to get single minutes right). The test evaluation stores
-predictions as (N, 2) [hour, minute], the time a person would read off the predicted hands.
+predictions as (N, 2) [hour, minute], the time a person would read off the predicted hands;
+a run on a pool of makes (`any-clock`) is also scored on clocks of the makes it never trained
+on (`held_out_*` in its result).
 
 Example:
     >>> config = RunConfig(dataset="clocks-easy", model="clock-hands", clock_images=200,
