@@ -89,3 +89,17 @@ def test_reproduce_compares_both_models_on_the_same_data(quick: bool) -> None:
         "adam", "random_uniform", 32)
     assert best.dataset == "clocks-course-like" and best.model == "clock-dial"
     assert task3_configs(quick, "easy")["best"].model == "clock-hands"  # upright clocks
+
+
+def test_reproduce_table_adds_the_held_out_makes_when_measured(capsys) -> None:
+    from dlnn.clocks.cli import print_task3_table
+
+    row = {"model": "clock-dial", "hour_accuracy": 0.99, "minute_mae": 0.5, "cse_minutes": 0.8,
+           "train_seconds": 100.0, "run_id": "r1"}
+    print_task3_table({"best": row})
+    assert "held-out" not in capsys.readouterr().out
+    print_task3_table({"best": {**row, "held_out_cse_minutes": 4.25,
+                                "held_out_hour_accuracy": 0.96}})
+    out = capsys.readouterr().out
+    assert "held-out CSE" in out and "4.25" in out and "0.9600" in out
+    assert "makes the model never saw" in out

@@ -89,6 +89,23 @@ def test_the_first_visit_and_the_quick_button_give_the_class_setting(dlnn_dirs: 
     assert at.number_input(key="clock.w.clock_images").value == 8000
 
 
+def test_any_clock_on_the_generator_and_its_setting_button(dlnn_dirs: Path) -> None:
+    at = open_clock_lab()
+    assert at.selectbox(key="clock.gen.preset").value == "course-like"
+    at.selectbox(key="clock.gen.preset").set_value("any-clock").run()
+    no_exception(at)
+    assert at.selectbox(key="clock.gen.any-clock.numeral_style").value == "segment"
+    samples = json.loads(at.tabs[GENERATOR].get("plotly_chart")[0].proto.spec)
+    assert len(samples["layout"]["annotations"]) == generator.SAMPLE_COUNT
+    assert "one of 48 makes of clock" in texts(at.tabs[GENERATOR])
+    at.button(key="clock.any").click().run()
+    no_exception(at)
+    assert at.selectbox(key="clock.w.dataset").value == "clocks-any-clock"
+    assert at.selectbox(key="clock.w.model").value == "clock-dial"
+    assert "clock-dial on any-clock clocks, 64 px, 8,000 clocks, 12 epochs" in texts(
+        at.tabs[TRAIN])
+
+
 def test_controls_take_their_bounds_from_the_field_declarations(dlnn_dirs: Path) -> None:
     from dlnn import registry
 
@@ -121,6 +138,7 @@ def test_results_lead_with_cse_and_hour_accuracy(clock_run: Run) -> None:
     assert not [button for button in at.button if button.key == "clock.start"]
     assert "Results" in texts(tabs[TRAIN])
     assert "trained on 64 generated easy clocks (upright) at 48 px" in texts(tabs[PHOTO])
+    assert "trained on clocks of many makes reads those better" in texts(tabs[PHOTO])
 
 
 def test_a_run_without_errors_says_so_instead_of_showing_worst_clocks(

@@ -22,8 +22,11 @@ def test_one_control_per_style_field_with_the_fields_range() -> None:
     assert (controls["rotation_degrees"].low, controls["rotation_degrees"].high) == (0.0, 180.0)
     for name, (low, high) in style_limits().items():
         if name != "size":
+            kind = int if name in ("makes", "make_seed") else float
             assert (controls[name].kind, controls[name].low, controls[name].high) == (
-                float, low, high)
+                kind, low, high)
+    assert controls["hand_shape"].options == ("bar", "tapered", "arrow")
+    assert {"segment", "roman", "mark", "dejavu-serif"} <= set(controls["numeral_style"].options)
 
 
 def test_style_limits_is_a_copy() -> None:

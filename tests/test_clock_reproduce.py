@@ -20,9 +20,16 @@ def test_the_measured_table_says_what_ran_where_in_words() -> None:
     table = reproduce.measured_table()
     assert len(table) == len(reproduce.MEASURED)
     assert list(table[0]) == ["clocks", "model", "CSE", "hour accuracy", "minute error",
+                              "held-out makes: CSE", "held-out makes: hour accuracy",
                               "training time", "epochs", "machine", "what was run"]
     assert {row["machine"] for row in table} == {reproduce.CPU, reproduce.BUSY_CPU,
-                                                 reproduce.GPU}
+                                                 reproduce.GPU, reproduce.LOADED_CPU}
+    held_out = [row for row in table if row["held-out makes: CSE"] != "—"]
+    assert [row["held-out makes: CSE"] for row in held_out] == [
+        "173.62 min", "129.39 min", "4.40 min"]
+    assert [row["what was run"] for row in held_out] == [
+        *["python -m dlnn reproduce task3 --preset any-clock --quick"] * 2,
+        "bench/clock_makes_explore.py"]
     assert table[0]["CSE"] == "1.37 min" and table[0]["hour accuracy"] == "99.6%"
     assert table[6]["training time"] == "7,182 s"
     assert table[8]["minute error"] == "—"
@@ -30,6 +37,7 @@ def test_the_measured_table_says_what_ran_where_in_words() -> None:
         "clocks": "course-like (turned, mirrored), 8,000 at 64 px",
         "model": "ours: dial reader (clock-dial), the Clock lab's class setting",
         "CSE": "0.02 min", "hour accuracy": "100.0%", "minute error": "0.02 min",
+        "held-out makes: CSE": "—", "held-out makes: hour accuracy": "—",
         "training time": "5,470 s", "epochs": 12, "machine": reproduce.BUSY_CPU,
         "what was run": "python -m dlnn reproduce task3 --quick"}]
     for row in table:
@@ -58,5 +66,25 @@ def test_stored_runs_table_lists_the_finished_reproduce_runs(dlnn_dirs: Path) ->
         "clocks": "8,000 generated course-like clocks (turned any way round, 25% mirrored) "
                   "at 64 px",
         "model": "ours (clock-dial)", "CSE": "0.41 min", "hour accuracy": "99.9%",
-        "minute error": "0.30 min", "training time": "1,234 s", "run": run.run_id,
+        "minute error": "0.30 min", "held-out makes: CSE": "—",
+        "held-out makes: hour accuracy": "—", "training time": "1,234 s", "run": run.run_id,
     }]
+
+
+def test_the_any_clock_setting_reports_the_held_out_makes(dlnn_dirs: Path) -> None:
+    setting = reproduce.class_setting("any-clock").validate()
+    assert (setting.model, setting.dataset) == ("clock-dial", "clocks-any-clock")
+    assert (setting.clock_images, setting.image_size) == (8000, 64)
+    store = RunStore()
+    run = store.create(setting)
+    run.write_result({"status": "finished", "test_cse_minutes": 3.0, "test_hour_accuracy": 0.97,
+                      "test_minute_mae": 1.5, "held_out_cse_minutes": 12.5,
+                      "held_out_hour_accuracy": 0.9, "held_out_minute_mae": 2.0})
+    run.set_status("finished")
+    row = reproduce.headline("clock-dial", run)
+    assert (row["held_out_cse_minutes"], row["held_out_hour_accuracy"]) == (12.5, 0.9)
+    [listed] = reproduce.stored_runs_table(store)
+    assert listed["clocks"] == ("8,000 generated any-clock clocks (turned any way round, 25% "
+                                "mirrored, 38 of 48 makes) at 64 px")
+    assert (listed["held-out makes: CSE"], listed["held-out makes: hour accuracy"]) == (
+        "12.50 min", "90.0%")

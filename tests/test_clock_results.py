@@ -153,3 +153,34 @@ def test_mistakes_are_the_clocks_read_wrong_largest_first() -> None:
     assert results.mistakes(labels, predicted, 6).tolist() == [3, 1, 0]
     assert results.mistakes(labels, predicted, 2).tolist() == [3, 1]
     assert results.mistakes(labels, labels, 6).tolist() == []
+
+
+def test_held_out_makes_show_when_measured(dlnn_dirs: Path) -> None:
+    assert results.held_out_tiles(RESULT) == []
+    held = {**RESULT, "held_out_cse_minutes": 4.5, "held_out_hour_accuracy": 0.955,
+            "held_out_cse_median_minutes": 1.0, "held_out_samples": 800,
+            "held_out_makes": [1, 2, 3]}
+    tiles = results.held_out_tiles(held)
+    assert [(tile.label, tile.value) for tile in tiles] == [
+        ("Held-out makes: CSE", "4.50 min"), ("Held-out makes: hour accuracy", "95.5%"),
+        ("Held-out makes: median error", "1.0 min")]
+    assert "800 clocks of 3 makes kept out of training" in tiles[0].help
+    any_clock = CLOCKS.replace(dataset="clocks-any-clock", model="clock-dial", epochs=12)
+    run = finished_run(RunStore(), any_clock, held)
+    assert results.describe_model(run).endswith(
+        "(turned any way round, 25% mirrored, 38 of 48 makes) at 64 px; on its test clocks it "
+        "is 0.41 min off on average and reads the right hour 99.9% of the time; on clocks of "
+        "makes it never saw, 4.50 min and 95.5%.")
+
+
+def test_photo_models_offer_the_models_of_many_makes_first(dlnn_dirs: Path) -> None:
+    store = RunStore()
+    best = finished_run(store, CLOCKS, {"test_cse_minutes": 0.1})
+    any_clock = CLOCKS.replace(dataset="clocks-any-clock")
+    worse_any = finished_run(store, any_clock, {"test_cse_minutes": 2.0,
+                                                "held_out_cse_minutes": 9.0})
+    better_any = finished_run(store, any_clock.replace(seed=1), {
+        "test_cse_minutes": 3.0, "held_out_cse_minutes": 4.0})
+    assert results.reads_many_makes(better_any) and not results.reads_many_makes(best)
+    assert [run.run_id for run in results.photo_models(store)] == [
+        better_any.run_id, worse_any.run_id, best.run_id]

@@ -126,6 +126,27 @@ def test_tiny_clock_run_finishes_with_cse_everywhere(dlnn_dirs: Path) -> None:
     assert predictions[:, 0].max() < 12 and predictions[:, 1].max() < 60
 
 
+def test_a_run_on_many_makes_is_tested_on_the_makes_it_never_saw(dlnn_dirs: Path) -> None:
+    from dlnn.clocks.render import split_makes
+    from dlnn.clocks.task import clock_scores, read_times
+
+    config = TINY_CLOCKS.replace(dataset="clocks-any-clock", epochs=1)
+    run = train_tiny_clock_run(config)
+    assert run.status == "finished", (run.result() or {}).get("traceback")
+    result = run.result()
+    train, held = split_makes("any-clock", config.seed)
+    assert (result["training_makes"], result["held_out_makes"]) == (list(train), list(held))
+    assert result["held_out_samples"] == 6  # as many as the test split (a tenth of 64)
+    assert 0 <= result["held_out_cse_minutes"] <= 360
+    # The stored numbers are the model's readings of the held-out clocks.
+    from dlnn.clocks.datasets import held_out_clocks
+
+    images, labels = held_out_clocks(config)
+    again = clock_scores(labels, read_times(run, images))
+    assert again["cse_minutes"] == pytest.approx(result["held_out_cse_minutes"])
+    assert again["hour_accuracy"] == pytest.approx(result["held_out_hour_accuracy"])
+
+
 class _ModelWithOptimizer:
     def __init__(self) -> None:
         self.optimizer = keras.optimizers.Adam(0.01)

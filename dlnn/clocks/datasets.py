@@ -2,7 +2,9 @@
 
 `clocks-<preset>` is a generated set (`render.PRESETS`: easy, medium, hard, course-like) of
 `RunConfig.clock_images` clocks at `RunConfig.image_size` pixels, drawn with the run's seed and
-cached under `cache/clocks/`; `clocks-course` is a folder in the course's format
+cached under `cache/clocks/`; a preset with a pool of makes (`any-clock`) is drawn only from
+the run's training makes, and `held_out_clocks` gives a test set of the makes kept out
+(`render.split_makes`, seeded by the run's seed); `clocks-course` is a folder in the course's format
 (`RunConfig.data_path`: `images.npy` and `labels.npy`), resized to `image_size` when needed.
 Either way the set is shuffled with the seed and cut 80/10/10 (the validation share is
 `RunConfig.validation_fraction`). Only numpy and Pillow here: the dashboard draws test clocks
@@ -24,10 +26,12 @@ import numpy as np
 
 from dlnn.clocks.course import CourseSplit, load_course_data, split_course_data
 from dlnn.clocks.lab import CLOCK_DATASETS, TEST_FRACTION
-from dlnn.clocks.render import PRESETS, ClockStyle, load_or_generate
+from dlnn.clocks.render import PRESETS, ClockStyle, load_or_generate, make_ids, split_makes
 
 if TYPE_CHECKING:
     from dlnn.config import RunConfig
+
+HELD_OUT_SEED = 7919  # added to a run's seed to draw its held-out-make test set
 
 def clock_style(config: RunConfig) -> ClockStyle:
     """The generator style of a generated clock data set, at the run's image size."""
@@ -54,7 +58,40 @@ def load_clock_images(config: RunConfig) -> tuple[np.ndarray, np.ndarray]:
     if CLOCK_DATASETS[config.dataset] is None:
         images, labels = load_course_data(config.data_path or "")
         return resize_images(images, config.image_size), labels
-    return load_or_generate(config.clock_images, clock_style(config), config.seed)
+    style = clock_style(config)
+    return load_or_generate(config.clock_images, style, config.seed, training_makes(config))
+
+
+def makes_split(config: RunConfig) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """(training make ids, held-out make ids) of a set drawn from a pool of makes, else None."""
+    if CLOCK_DATASETS[config.dataset] is None:
+        return None
+    style = clock_style(config)
+    return split_makes(style, config.seed) if style.makes else None
+
+
+def training_makes(config: RunConfig) -> tuple[int, ...] | None:
+    """The make ids the run's set is drawn from (None: the preset's one make)."""
+    split = makes_split(config)
+    return None if split is None else split[0]
+
+
+def clock_make_ids(config: RunConfig) -> np.ndarray:
+    """(N,) the make id of each image of `load_clock_images(config)` (zeros: one make)."""
+    if CLOCK_DATASETS[config.dataset] is None:
+        return np.zeros(config.clock_images, dtype=np.int64)
+    return make_ids(config.clock_images, clock_style(config), config.seed,
+                    training_makes(config))
+
+
+def held_out_clocks(config: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
+    """Images and labels of makes the run never trains on, as many as its test split; None
+    unless its set is drawn from a pool of makes."""
+    split = makes_split(config)
+    if split is None:
+        return None
+    count = max(1, round(config.clock_images * TEST_FRACTION))
+    return load_or_generate(count, clock_style(config), config.seed + HELD_OUT_SEED, split[1])
 
 
 def clock_split(config: RunConfig) -> CourseSplit:

@@ -1,8 +1,9 @@
 """The generator playground: every realism control of `ClockStyle`, and sample clocks to see.
 
 `style_controls` describes one control per `ClockStyle` field: a switch for the yes/no ones,
-otherwise a slider over the field's allowed range (`render`'s limits; the image size over the
-sizes a run may use, the `image_size` field's). `style_from_values` builds the style that the
+a choice for the named ones (numeral style, hand shape), otherwise a slider over the field's
+allowed range (`render`'s limits; the image size over the sizes a run may use, the
+`image_size` field's). `style_from_values` builds the style that the
 controls hold and names what does not fit together; `sample_clocks` draws clocks at random
 times with their times as captions. The dashboard's Generator tab only lays these out.
 
@@ -24,7 +25,15 @@ import numpy as np
 
 from dlnn import registry
 from dlnn.clocks.drawing import format_time
-from dlnn.clocks.render import PRESETS, ClockStyle, generate_clocks, style_limits
+from dlnn.clocks.render import (
+    FONTS,
+    HAND_SHAPES,
+    NUMERAL_STYLES,
+    PRESETS,
+    ClockStyle,
+    generate_clocks,
+    style_limits,
+)
 
 
 @dataclass(frozen=True)
@@ -33,9 +42,14 @@ class StyleControl:
 
     name: str
     label: str
-    kind: type  # bool, int or float
+    kind: type  # bool, int, float, or str (a choice among `options`)
     low: float | None = None
     high: float | None = None
+    options: tuple[str, ...] = ()
+
+
+# The style fields that are a choice among names, and the names.
+CHOICES = {"numeral_style": (*NUMERAL_STYLES, *FONTS), "hand_shape": HAND_SHAPES}
 
 
 def style_controls() -> list[StyleControl]:
@@ -47,11 +61,14 @@ def style_controls() -> list[StyleControl]:
         label = field.name.replace("_", " ").capitalize()
         if isinstance(field.default, bool):
             controls.append(StyleControl(field.name, label, bool))
+        elif field.name in CHOICES:
+            controls.append(StyleControl(field.name, label, str, options=CHOICES[field.name]))
         elif field.name == "size":
             controls.append(StyleControl(field.name, f"{label} (px)", int, size.low, size.high))
         else:
             low, high = limits[field.name]
-            controls.append(StyleControl(field.name, label, float, float(low), float(high)))
+            kind = int if isinstance(field.default, int) else float
+            controls.append(StyleControl(field.name, label, kind, kind(low), kind(high)))
     return controls
 
 

@@ -29,7 +29,7 @@ import plotly.graph_objects as go
 from dlnn import figures, registry
 from dlnn.clocks.lab import CLOCK_DATASETS, CLOCK_MODELS
 from dlnn.clocks.metrics import common_sense_error
-from dlnn.clocks.render import PRESETS
+from dlnn.clocks.render import PRESETS, split_makes
 from dlnn.config import RunConfig
 from dlnn.history import Progress
 from dlnn.runs import Run, RunStore
@@ -134,6 +134,24 @@ def headline(result: dict[str, Any]) -> list[Tile]:
     ]
 
 
+def held_out_tiles(result: dict[str, Any]) -> list[Tile]:
+    """Scores on clocks of makes the run never trained on; empty for a set of one make."""
+    if result.get("held_out_cse_minutes") is None:
+        return []
+    makes = len(result.get("held_out_makes") or [])
+    tested = result.get("held_out_samples") or 0
+    return [
+        Tile("Held-out makes: CSE", format_minutes(result.get("held_out_cse_minutes")),
+             f"Mean minutes off on {tested:,} clocks of {makes} makes kept out of training: "
+             "how well the model reads a clock it never saw."),
+        Tile("Held-out makes: hour accuracy", format_percent(result.get("held_out_hour_accuracy")),
+             "Share of those clocks read with the right hour."),
+        Tile("Held-out makes: median error",
+             format_minutes(result.get("held_out_cse_median_minutes"), 1),
+             "Half of those clocks are read closer than this."),
+    ]
+
+
 def other_scores(result: dict[str, Any]) -> list[Tile]:
     """The test numbers behind the headline: minute error, worst error, loss, time."""
     distribution = result.get("test_cse_distribution") or {}
@@ -181,6 +199,25 @@ def finished_clock_runs(store: RunStore) -> list[Run]:
     return sorted(runs, key=stored_cse)
 
 
+def reads_many_makes(run: Run) -> bool:
+    """Whether the run trained on clocks of many makes (and was tested on makes it never saw)."""
+    preset = CLOCK_DATASETS.get(run.config.dataset)
+    return preset is not None and PRESETS[preset].makes > 0
+
+
+def photo_models(store: RunStore) -> list[Run]:
+    """Finished clock runs for reading a photo: those trained on many makes of clock first
+    (a photo is a clock of another make), the lowest held-out CSE first; then the others."""
+    runs = finished_clock_runs(store)
+
+    def held_out_cse(run: Run) -> float:
+        value = (run.result() or {}).get("held_out_cse_minutes")
+        return float("inf") if value is None else float(value)
+
+    many = sorted((run for run in runs if reads_many_makes(run)), key=held_out_cse)
+    return [*many, *(run for run in runs if not reads_many_makes(run))]
+
+
 def run_choice(run: Run) -> str:
     """A run as one line in a list: `clock-dial / clocks-course-like / adam (a1b2c3) · CSE ...`."""
     return f"{run.label} · {run.config.image_size} px · CSE {format_minutes(stored_cse(run))}"
@@ -201,6 +238,9 @@ def describe_data(config: RunConfig) -> str:
         pose = "upright"
     if style.mirror_probability > 0:
         pose += f", {style.mirror_probability:.0%} mirrored"
+    if style.makes:
+        train, _ = split_makes(style, config.seed)
+        pose += f", {len(train)} of {style.makes} makes"
     return (f"{config.clock_images:,} generated {preset} clocks ({pose}) at "
             f"{config.image_size} px")
 
@@ -221,9 +261,14 @@ def describe_model(run: Run) -> str:
     spec = registry.models().get(config.model)
     title = f"{config.model} · {spec.title.removeprefix('Clock: ')}" if spec else config.model
     result = run.result() or {}
-    return (f"{title}, trained on {describe_data(config)}; on its test clocks it is "
+    line = (f"{title}, trained on {describe_data(config)}; on its test clocks it is "
             f"{format_minutes(result.get('test_cse_minutes'))} off on average and reads the "
-            f"right hour {format_percent(result.get('test_hour_accuracy'))} of the time.")
+            f"right hour {format_percent(result.get('test_hour_accuracy'))} of the time")
+    if result.get("held_out_cse_minutes") is None:
+        return line + "."
+    return (f"{line}; on clocks of makes it never saw, "
+            f"{format_minutes(result.get('held_out_cse_minutes'))} and "
+            f"{format_percent(result.get('held_out_hour_accuracy'))}.")
 
 
 def mistakes(labels: np.ndarray, predicted: np.ndarray, count: int) -> np.ndarray:

@@ -8,7 +8,9 @@ epoch's logs (with `val_minute_error`, the cyclic minute MAE in minutes), so the
 and early stopping see the number that matters; and `HalveLearningRate`, which halves the
 learning rate when `val_cse` stalls for two epochs once the model reads clocks (regression
 heads need small steps at the end to get single minutes right). The test evaluation stores
-predictions as (N, 2) [hour, minute], the time a person would read off the predicted hands.
+predictions as (N, 2) [hour, minute], the time a person would read off the predicted hands;
+a run on a pool of makes (`any-clock`) is also scored on clocks of the makes it never trained
+on (`held_out_*` in its result).
 
 Example:
     >>> config = RunConfig(dataset="clocks-easy", model="clock-hands", clock_images=200,
@@ -26,7 +28,13 @@ from typing import Any
 import keras
 import numpy as np
 
-from dlnn.clocks.datasets import clock_split, model_input, resize_images
+from dlnn.clocks.datasets import (
+    clock_split,
+    held_out_clocks,
+    makes_split,
+    model_input,
+    resize_images,
+)
 from dlnn.clocks.dial import average_outputs, dial_views, register_layers
 from dlnn.clocks.lab import CLOCK_MODELS
 from dlnn.clocks.metrics import (
@@ -175,6 +183,9 @@ class ClockData(TrainingData):
 
     val_labels: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
     test_labels: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    # Clocks of makes the run never trains on (sets drawn from a pool of makes), model-ready.
+    x_held_out: np.ndarray | None = None
+    held_out_labels: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
 
 
 class ClockTask:
@@ -186,11 +197,14 @@ class ClockTask:
         if config.subset is not None:
             train_images, train_labels = train_images[:config.subset], train_labels[:config.subset]
         encode = encoding_of(config.model).encode
+        held_out = held_out_clocks(config)
         return ClockData(
             model_input(train_images), encode(train_labels),
             model_input(split.val_images), encode(split.val_labels),
             model_input(split.test_images), encode(split.test_labels),
             val_labels=split.val_labels, test_labels=split.test_labels,
+            x_held_out=None if held_out is None else model_input(held_out[0]),
+            held_out_labels=np.zeros((0, 2), np.int64) if held_out is None else held_out[1],
         )
 
     def build_model(self, config: RunConfig, data: ClockData) -> keras.Model:
@@ -225,7 +239,22 @@ class ClockTask:
             **{f"test_{name}": value for name, value in scores.items()},
             "test_samples": len(labels),
         }
+        if data.x_held_out is not None:
+            result.update(held_out_result(config, model, data))
         return result, predicted
+
+
+def held_out_result(config: RunConfig, model: keras.Model, data: ClockData) -> dict[str, Any]:
+    """Scores on the makes the run never saw (`held_out_*`) and which makes those were."""
+    scores = clock_scores(data.held_out_labels,
+                          predict_times(config.model, model, data.x_held_out))
+    split = makes_split(config)
+    return {
+        **{f"held_out_{name}": value for name, value in scores.items()},
+        "held_out_samples": len(data.held_out_labels),
+        "training_makes": list(split[0]) if split else [],
+        "held_out_makes": list(split[1]) if split else [],
+    }
 
 
 def read_times(run: Run, images: np.ndarray) -> np.ndarray:

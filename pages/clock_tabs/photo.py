@@ -25,14 +25,20 @@ def reading(run_id: str, clock: np.ndarray) -> dict:
 
 def render() -> None:
     """The Your photo tab."""
-    finished = {run.run_id: run for run in results.finished_clock_runs(components.run_store())}
+    finished = {run.run_id: run for run in results.photo_models(components.run_store())}
     if not finished:
         st.info("Train a clock model first (Train tab).", icon=":material/info:")
         return
-    run_id = st.selectbox("Model (the best first)", list(finished), key="clock.photo_run",
+    run_id = st.selectbox("Model (trained on many makes of clock first, then the best)",
+                          list(finished), key="clock.photo_run",
                           format_func=lambda run_id: results.run_choice(finished[run_id]))
     run = finished[run_id]
     st.markdown(f"**Reads with** {results.describe_model(run)}")
+    if not any(results.reads_many_makes(other) for other in finished.values()):
+        st.caption("A photo is a clock of another make than the generated ones. A model "
+                   "trained on clocks of many makes reads those better: the Train tab's "
+                   "*Any clock* setting, or `python -m dlnn reproduce task3 --preset any-clock "
+                   "--quick`; it is offered here once it has finished.")
     upload = st.file_uploader(
         "A clock photo (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="clock.photo",
         help="Crop it so that the clock fills the picture, centred: the models learnt from "

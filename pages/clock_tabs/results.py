@@ -113,6 +113,9 @@ def render() -> None:
     st.markdown(results.describe_model(run))
     st.caption(components.config_caption(run.config))
     render_tiles(results.headline(result))
+    held_out = results.held_out_tiles(result)
+    if held_out:
+        render_tiles(held_out)
     with st.expander("More numbers: minute error, worst error, test loss, training time"):
         render_tiles(results.other_scores(result))
     render_curves(run.events(), key="clock_result")

@@ -1,7 +1,8 @@
 """The Train tab: the clock run's setup, then its live progress or its result.
 
-Three buttons load a setting (the class setting, `dlnn.clocks.reproduce.class_setting`, and
-the full report model and our full model of `reproduce task3`); every control is a
+Four buttons load a setting (the class setting, `dlnn.clocks.reproduce.class_setting`, the
+same on clocks of many makes, and the full report model and our full model of
+`reproduce task3`); every control is a
 run-configuration field drawn by `components.field_widget`, so its bounds and help are the
 field's declaration. A running run shows its progress, validation CSE and hour accuracy live;
 a configuration that has finished shows its result here (the Results tab: its test clocks).
@@ -16,7 +17,7 @@ import streamlit as st
 from dlnn import history, registry, runner
 from dlnn.clocks import results
 from dlnn.clocks.lab import CLOCK_DATASETS, COURSE_DATASET
-from dlnn.clocks.reproduce import class_setting, task3_configs
+from dlnn.clocks.reproduce import ANY_CLOCK, class_setting, task3_configs
 from dlnn.config import MONITORS, ConfigError, RunConfig
 from dlnn.runs import ACTIVE, Run
 from pages import components
@@ -44,12 +45,13 @@ ENDED_ICONS = {"failed": ":material/error:", "interrupted": ":material/report:",
 def render_settings() -> None:
     """The buttons that load a whole setting: the class setting and the two full ones."""
     settings = {"clock.quick": ("Class setting", class_setting()),
+                "clock.any": ("Any clock", class_setting(ANY_CLOCK)),
                 **{f"clock.full.{role}": (f"{who}, full", config) for (role, config), who
                    in zip(task3_configs().items(), ("The report's model", "Our model"),
                           strict=True)}}
     for cell, (key, (label, setting)) in zip(st.columns(len(settings)), settings.items(),
                                             strict=True):
-        icon = ":material/bolt:" if key == "clock.quick" else ":material/tune:"
+        icon = ":material/tune:" if key.startswith("clock.full") else ":material/bolt:"
         if cell.button(label, icon=icon, key=key, width="stretch"):
             state.use_config(setting)
             st.rerun()
