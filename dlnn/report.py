@@ -55,6 +55,7 @@ class ReportFigure:
         runs: how many runs it draws.
         missing: how many of them have no finished run yet.
         note: one line under it (the protocol, what differs from the report).
+        table: its numbers, shown folded under it.
     """
 
     label: str
@@ -63,6 +64,7 @@ class ReportFigure:
     runs: int
     missing: int = 0
     note: str = ""
+    table: ReportTable | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +266,7 @@ th { background: #f3f3f3; }
 .note { color: #555; font-size: .92em; }
 .protocol { background: #eef4fb; border-left: 4px solid #4a7fc1; padding: .5em 1em; }
 figure { margin: 1.2em 0 2em; } figcaption { font-weight: 600; margin-bottom: .3em; }
+summary { cursor: pointer; color: #4a7fc1; }
 """
 
 
@@ -306,17 +309,18 @@ def _part_html(part: ReportPart, state: PartState, drawn: Mapping[str, go.Figure
                    f"missing, {state.active} training now.</p>")
     out += [f"<p class='missing'>Waiting: {_e(line)}</p>" for line in part.waiting]
     for table in part.tables:
-        out.append(f"<h3>{_e(table.title)}</h3>")
-        if table.frame.empty:
-            out.append("<p class='missing'>Missing: no finished runs for this table yet.</p>")
-        else:
-            out.append(table.frame.to_html(index=False, na_rep="—", border=0,
-                                           float_format=lambda value: f"{value:.4g}"))
-        if table.note:
-            out.append(f"<p class='note'>{_e(table.note)}</p>")
+        out.append(f"<h3>{_e(table.title)}</h3>{_table_html(table)}")
     for figure in part.figures:
         out.append(_figure_html(figure, drawn.get(figure.label)))
     return "\n".join(out)
+
+
+def _table_html(table: ReportTable) -> str:
+    if table.frame.empty:
+        return "<p class='missing'>Missing: no finished runs for this table yet.</p>"
+    note = f"<p class='note'>{_e(table.note)}</p>" if table.note else ""
+    return table.frame.to_html(index=False, na_rep="—", border=0,
+                               float_format=lambda value: f"{value:.4g}") + note
 
 
 def _figure_html(figure: ReportFigure, plotted: go.Figure | None) -> str:
@@ -330,7 +334,9 @@ def _figure_html(figure: ReportFigure, plotted: go.Figure | None) -> str:
               "their curves are not drawn.</p>" if figure.missing else "")
     plot = plotted.to_html(full_html=False, include_plotlyjs=False,
                                  div_id=f"plot-{_slug(figure.label)}")
-    return f"<figure id='{_slug(figure.label)}'>{caption}{partly}{plot}{note}</figure>"
+    numbers = (f"<details><summary>{_e(figure.table.title)}</summary>"
+               f"{_table_html(figure.table)}</details>" if figure.table is not None else "")
+    return f"<figure id='{_slug(figure.label)}'>{caption}{partly}{plot}{note}{numbers}</figure>"
 
 
 def _environment_html() -> str:

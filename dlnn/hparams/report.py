@@ -22,7 +22,7 @@ import pandas as pd
 
 from dlnn.hparams import plan as plans
 from dlnn.hparams.best import BEST_SWEEPS, best_row, choose_best
-from dlnn.hparams.named import FIGURES
+from dlnn.hparams.named import FIGURES, NAMED_SWEEPS
 from dlnn.hparams.plots import sweep_figure
 from dlnn.hparams.protocols import PANELS, PROTOCOLS
 from dlnn.hparams.reproduce import task1_plans
@@ -55,19 +55,18 @@ def report_part(store: RunStore, quick: bool, options: Mapping[str, Any]) -> Rep
         label = f"Figure {FIGURES.index(plan.name) + 1}"
         finished = [run for run in runs if run is not None and run.status == "finished"]
         draw = partial(_figure, plan, runs, protocol.label) if finished else None
+        numbers = ReportTable(
+            "its numbers: best validation accuracy per option (the report gives none, only "
+            "the curves)", display_table(plans.summary(plan, runs))) if finished else None
         figures.append(ReportFigure(
-            label, f"{plan.title}: validation accuracy per epoch, one panel per model and "
-            "data set", draw, len(planned), len(planned) - len(finished), protocol.label))
-        if finished:
-            tables.append(ReportTable(
-                f"{label}'s numbers: best validation accuracy per option",
-                display_table(plans.summary(plan, runs)),
-                "The report gives no numbers for these sweeps, only the curves."))
+            label, f"{NAMED_SWEEPS[plan.name].field}s: validation accuracy per epoch, one "
+            "panel per model and data set", draw, len(planned), len(planned) - len(finished),
+            protocol.label, numbers))
     waiting: tuple[str, ...] = ()
     if sweeps_done:
         best, best_configs = _best_settings(store, protocol)
         configs += best_configs
-        tables.insert(0, best)
+        tables.append(best)
     else:
         waiting = ("the best-settings run of each panel (4 runs), once the sweeps "
                    f"({', '.join(BEST_SWEEPS)}) have ended",)
