@@ -283,7 +283,7 @@ def _header(parts: Sequence[ReportPart], states: Mapping[str, PartState], quick:
             f"<tr><td>{_e(part.title)}</td><td>{state.done}/{total}"
             f"{' + more once these end' if part.waiting else ''}</td>"
             f"<td>{duration_text(state.seconds)}</td>"
-            f"<td>{'—' if wall is None else duration_text(wall)}</td></tr>")
+            f"<td>{_wall_text(wall)}</td></tr>")
     missing = sum(len(states[part.name].missing) for part in parts)
     status = ("<p>Every run is there.</p>" if not missing and not any(p.waiting for p in parts)
               else f"<p class='missing'>{missing} runs are missing: their figures and numbers "
@@ -297,8 +297,14 @@ def _header(parts: Sequence[ReportPart], states: Mapping[str, PartState], quick:
         "from our runs; every table puts the report's number, the best public number and ours "
         "side by side.</p>" + status +
         "<table><tr><th>part</th><th>runs done</th><th>training time (its runs, summed)</th>"
-        "<th>wall time of this command</th></tr>" + "".join(rows) + "</table>"
+        "<th>time this command spent training it</th></tr>" + "".join(rows) + "</table>"
     )
+
+
+def _wall_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return "none: every run loaded from the store" if seconds == 0 else duration_text(seconds)
 
 
 def _part_html(part: ReportPart, state: PartState, drawn: Mapping[str, go.Figure]) -> str:

@@ -98,16 +98,22 @@ def reproduce_all(args: argparse.Namespace, store: RunStore | None = None,
     stopper = Stopper()
     with ctrl_c_stops(stopper):
         parts = train_missing(store, args, options, stopper, timings, say)
+    timings = {part.name: timings.get(part.name, 0.0) for part in parts}  # 0: all loaded
+    say("writing the report ...")
+    writing = time.perf_counter()
     written = report.write_report(parts, args.quick, store, timings,
                                   png=not getattr(args, "no_png", False))
+    timings["report"] = time.perf_counter() - writing
     overview = report.overview(parts, store)
     complete = not overview.missing and not any(part.waiting for part in parts)
     summary = json_summary(parts, overview, written, stopper.stopped,
                            time.perf_counter() - started, timings)
+    summary["report_seconds"] = round(timings["report"], 1)
     if args.json:
         print(json.dumps(summary, default=str))
     else:
         show(parts, overview, written, stopper.stopped, summary["seconds"])
+        print(f"writing the report took {timings['report']:.0f} s")
     return 0 if complete else 1
 
 
