@@ -146,8 +146,10 @@ def train_missing(store: RunStore, args: argparse.Namespace, options: dict[str, 
 
 def _todo(parts: Sequence[report.ReportPart], overview: report.Overview, handled: set[str],
           retrain: bool) -> list[tuple[str, RunConfig]]:
-    """(part, configuration) of every run to train or join now, each once."""
-    todo, seen = [], set(handled)
+    """(part, configuration) of every run to train or join now, each once; the runs that
+    train elsewhere (the dashboard's worker) last, so that waiting for them comes after
+    everything this command can train itself."""
+    todo, joined, seen = [], [], set(handled)
     for part in parts:
         state = overview.states[part.name]
         wanted = {config.key() for config in state.missing}
@@ -156,10 +158,12 @@ def _todo(parts: Sequence[report.ReportPart], overview: report.Overview, handled
             run = state.runs.get(key)
             if key in seen:
                 continue
-            if retrain or key in wanted or (run is not None and run.status in ACTIVE):
+            seen.add(key)
+            if run is not None and run.status in ACTIVE and not retrain:
+                joined.append((part.name, config))
+            elif retrain or key in wanted:
                 todo.append((part.name, config))
-                seen.add(key)
-    return todo
+    return todo + joined
 
 
 def _train_one(store: RunStore, config: RunConfig, args: argparse.Namespace, stopper: Stopper,
