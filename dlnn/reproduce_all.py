@@ -131,7 +131,7 @@ def train_missing(store: RunStore, args: argparse.Namespace, options: dict[str, 
         if not todo or stopper.stopped:
             return parts
         done = sum(state.done for state in overview.states.values())
-        total = done + len(todo) + sum(state.active for state in overview.states.values())
+        total = done + len(todo)  # the runs training elsewhere are in `todo` (joined)
         progress = Progress(total, done, paces)
         for line in (line for part in parts for line in part.waiting):
             say(f"later: {line}")
