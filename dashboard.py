@@ -1,7 +1,8 @@
 """The dlnn dashboard: `streamlit run dashboard.py`.
 
 A multipage Streamlit app: the core's pages below, then each lab's pages as the labs register
-them (`dlnn.registry.add_page`). A page is one script in `pages/` starting with
+them (`dlnn.registry.add_page`), then the Report, which gathers every lab's part. A page is
+one script in `pages/` starting with
 `require_shell()`; the URL path is the page's address, e.g. `/train?model=cnn-keras&epochs=2`.
 The navigation has no icons: the icon font alone delays a fresh visitor's first page by a few
 tenths of a second.
@@ -17,6 +18,7 @@ PAGES = [
     st.Page("pages/train.py", title="Train", url_path="train"),
     st.Page("pages/runs.py", title="Runs", url_path="runs"),
     *(st.Page(page.path, title=page.title, url_path=page.url_path) for page in lab_pages()),
+    st.Page("pages/report.py", title="Report", url_path="report"),
 ]
 
 run_app(PAGES)

@@ -5,7 +5,8 @@
     python -m dlnn runs                      # the run store as a table
     python -m dlnn runs show RUN_ID | runs delete RUN_ID
     python -m dlnn runs repair [RUN_ID]      # rebuild or set aside damaged runs
-    python -m dlnn reproduce task3 --quick   # a target a lab registered; `reproduce all`
+    python -m dlnn reproduce task3 --quick   # a target a lab registered
+    python -m dlnn reproduce all --quick     # every target, then cache/report/index.html
 
 Every run-configuration field is an option (`--batch-size N`), declared once in the registry
 with its limits and help; the labs add their own options and commands.
@@ -148,12 +149,15 @@ def add_reproduce_command(commands: Any) -> None:
         entry.add_arguments(parser)
         parser.set_defaults(handler=command_reproduce, entries=[entry.name])
     # Two labs may both declare an option (`--seeds`, say): `all` passes one value to both.
-    every = targets.add_parser("all", help="every task above, in turn",
+    every = targets.add_parser("all", help="every task above, then the whole report as one "
+                               "HTML file (cache/report/index.html)",
                                formatter_class=HelpFormatter, conflict_handler="resolve")
     _reproduce_options(every)
+    every.add_argument("--no-png", action="store_true",
+                       help="skip the PNG copies of the figures (Kaleido and Chromium)")
     for entry in entries.values():
         entry.add_arguments(every)
-    every.set_defaults(handler=command_reproduce, entries=list(entries))
+    every.set_defaults(handler=command_reproduce_all)
 
 
 def _reproduce_options(parser: argparse.ArgumentParser) -> None:
@@ -179,6 +183,13 @@ def command_reproduce(args: argparse.Namespace) -> int:
         single = len(args.entries) == 1
         print(json.dumps(summaries[args.entries[0]] if single else summaries))
     return 0 if complete else 1
+
+
+def command_reproduce_all(args: argparse.Namespace) -> int:
+    from dlnn.reproduce_all import reproduce_all
+
+    args.listener = None if args.json else ProgressPrinter()
+    return reproduce_all(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

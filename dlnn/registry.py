@@ -79,6 +79,9 @@ class ReproduceEntry:
         run: runs or loads the target; returns a JSON-ready summary and whether every run
             it needed finished (the command's exit status).
         show: prints that summary for a person.
+        report: `report(store, quick, options)` returns the target's part of the whole report
+            (`dlnn.report.ReportPart`: the runs it needs, its figures and tables), read from
+            the run store without training; `reproduce all` and the Report page use it.
     """
 
     name: str
@@ -86,6 +89,7 @@ class ReproduceEntry:
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], dict[str, Any]]
     show: Callable[[dict[str, Any]], None]
+    report: Callable[..., Any] | None = None
 
 
 @dataclass

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,20 +176,26 @@ def member_runs(store: RunStore, configs: Sequence[RunConfig]) -> list[Run | Non
     """The stored run of each configuration, or None: a finished run first, then an active
     one, then a failed one (a result too: the loss diverged), then the newest cancelled or
     interrupted one. One pass over the store."""
-    wanted = {config.key() for config in configs}
+    found = runs_by_key(store, {config.key() for config in configs})
+    return [found.get(config.key()) for config in configs]
+
+
+def runs_by_key(store: RunStore, keys: Collection[str] | None = None) -> dict[str, Run]:
+    """The stored run of each configuration key (every key in the store when `keys` is None),
+    ranked as `member_runs` ranks them. One pass over the store."""
     best: dict[str, tuple[int, Run]] = {}
     for run in store.list():  # newest first
         try:
             key = run.config_key
         except RunDamaged:  # a damaged run is no member of anything
             continue
-        if key not in wanted:
+        if keys is not None and key not in keys:
             continue
         status = run.status
         rank = _RANKS.get(status, len(_RANKS))
         if key not in best or rank < best[key][0]:
             best[key] = (rank, run)
-    return [best[config.key()][1] if config.key() in best else None for config in configs]
+    return {key: run for key, (_, run) in best.items()}
 
 
 def launch(
@@ -291,7 +297,7 @@ class SweepProgress:
             if getattr(self, name):
                 parts.append(f"{getattr(self, name)} {name if name != 'missing' else 'to train'}")
         if self.active and self.eta_seconds is not None:
-            parts.append(f"about {_duration(self.eta_seconds)} left")
+            parts.append(f"about {duration_text(self.eta_seconds)} left")
         return " · ".join(parts)
 
 
@@ -328,7 +334,8 @@ def sweep_progress(runs: Sequence[Run | None], now: float | None = None) -> Swee
     return SweepProgress(total=len(runs), eta_seconds=eta, **counts)
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """`42 s`, `12 min`, `1.5 h`: a duration at the precision an estimate deserves."""
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:

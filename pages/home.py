@@ -37,6 +37,10 @@ CORE_PAGES = (
      "Every stored run with its headline numbers; overlay curves, diff configurations, "
      "delete."),
 )
+# Last: the report, which gathers every lab's part.
+REPORT_PAGE = ("pages/report.py", "Report",
+               "The whole report reproduced: its seven figures and numbers beside ours, one "
+               "HTML file; what is missing, queued in one click.")
 SOURCES = {"DLNN_DATA_DIR": "$DLNN_DATA_DIR", "cache": "cache/", "download needed":
            "downloaded on first use"}
 
@@ -54,7 +58,7 @@ def markdown_table(rows: Sequence[dict]) -> str:
 def render_pages() -> None:
     """One card per page: its link and a line on what it is for, the labs' pages included."""
     cards = [*CORE_PAGES, *((page.path, page.title, page.summary)
-                            for page in registry.pages())]
+                            for page in registry.pages()), REPORT_PAGE]
     for column, (path, title, summary) in zip(st.columns(len(cards)), cards, strict=True):
         with column.container(border=True, height="stretch"):
             st.page_link(path, label=f"**{title}** →")

@@ -32,7 +32,23 @@ def write_run(
     `test_size` images whose labels are `arange(test_size)[::-1] % 10` (as the synthetic IDX
     data sets of conftest.py have); every third prediction is wrong.
     """
-    run = store.create(config)
+    return fill_run(store.create(config), status, epochs_done=epochs_done, test_size=test_size,
+                    reason=reason, val_accuracies=val_accuracies)
+
+
+def fill_run(
+    run: Run,
+    status: str,
+    *,
+    epochs_done: int = 2,
+    test_size: int = 20,
+    reason: str = "",
+    val_accuracies: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9),
+    extra_metrics: dict[str, float] | None = None,
+) -> Run:
+    """Write into an existing (new) run what `write_run` writes; `extra_metrics` join every
+    epoch's metrics (a clock run's `val_minute_error`, say)."""
+    config = run.config
     run.set_status("running", pid=None, started=1000.0)
     run.log_event({"type": "started", "time": 1000.0, "epochs": config.epochs,
                    "steps_per_epoch": STEPS, "train_samples": 64})
@@ -47,7 +63,8 @@ def write_run(
                        "seconds": float(STEPS),
                        "metrics": {"loss": 1.0 / epoch, "accuracy": 0.5 + epoch / 10,
                                    "val_loss": 1.2 / epoch,
-                                   "val_accuracy": val_accuracies[epoch - 1]}})
+                                   "val_accuracy": val_accuracies[epoch - 1],
+                                   **(extra_metrics or {})}})
     result: dict = {"epochs_run": epochs_done, "status": status,
                     "epoch_seconds": [float(STEPS)] * epochs_done,
                     "seconds_per_epoch": float(STEPS) if epochs_done else None,

@@ -37,9 +37,11 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 VIEWPORT = {"width": 1400, "height": 1000}
 # The navigation dashboard.py declares, in order: the core's pages (one
-# `st.Page(..., title="...")` each), then the pages the labs register.
-NAV_TITLES = [*re.findall(r'st\.Page\([^)]*title="([^"]+)"', (ROOT / "dashboard.py").read_text()),
-              *(page.title for page in registry.pages())]
+# `st.Page(..., title="...")` each), then the pages the labs register, then the Report.
+_CORE, _AFTER_LABS = (ROOT / "dashboard.py").read_text().split("for page in lab_pages()", 1)
+NAV_TITLES = [*re.findall(r'st\.Page\([^)]*title="([^"]+)"', _CORE),
+              *(page.title for page in registry.pages()),
+              *re.findall(r'st\.Page\([^)]*title="([^"]+)"', _AFTER_LABS)]
 # Enough work for the loss chart to be redrawn several times on two cores.
 TINY_RUN = "model=cnn-keras&subset=3000&batch_size=32&epochs=4"
 LONG_RUN = "model=cnn-keras&subset=3000&batch_size=32&epochs=200"

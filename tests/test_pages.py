@@ -307,7 +307,7 @@ def test_home_links_every_page_and_names_the_labs(lab):
     at = open_page("home")
     links = [link.label for link in at.get("page_link")]
     labs = [f"**{page.title}** →" for page in registry.pages()]
-    assert links == ["**Train a model** →", "**Compare runs** →", *labs]
+    assert links == ["**Train a model** →", "**Compare runs** →", *labs, "**Report** →"]
     assert "**Clock lab** →" in labs and "**Sweeps** →" in labs
     assert "clock lab (Task 3)" in texts(at.markdown)
     assert "`clock-dial`" in texts(at.markdown)  # the lab's models are in the zoo

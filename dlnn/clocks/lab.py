@@ -174,10 +174,19 @@ add_task_metrics(TaskMetrics(
     ),
     curves=("cse", "hour_accuracy"),
 ))
+
+
+def _report(store: Any, quick: bool, options: Any) -> Any:
+    from dlnn.clocks.report import report_part
+
+    return report_part(store, quick, options)
+
+
 registry.add_command(_register_commands)
 registry.add_reproduce(registry.ReproduceEntry(
     "task3", "Task 3: telling the time (the report's clock model vs ours)",
     _reproduce_arguments, _reproduce, _show,
+    report=_report,
 ))
 registry.add_page(registry.PageEntry(
     "pages/clocks.py", "Clock lab", "clocks", LAB,

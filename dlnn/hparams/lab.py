@@ -44,10 +44,17 @@ def _show(summary: dict[str, Any]) -> None:
     print_summary(summary)
 
 
+def _report(store: Any, quick: bool, options: Any) -> Any:
+    from dlnn.hparams.report import report_part
+
+    return report_part(store, quick, options)
+
+
 registry.add_command(_register_commands)
 registry.add_reproduce(registry.ReproduceEntry(
     "task1", "Task 1: the report's optimizer, activation and initializer sweeps (Figures 1-3) "
     "over four panels, then the best settings", _reproduce_arguments, _reproduce, _show,
+    report=_report,
 ))
 registry.add_page(registry.PageEntry(
     "pages/sweeps.py", "Sweeps", "sweeps", LAB,

@@ -76,10 +76,17 @@ def _show(summary: dict[str, Any]) -> None:
     print_task2_table(summary)
 
 
+def _report(store: Any, quick: bool, options: Any) -> Any:
+    from dlnn.permlab.report import report_part
+
+    return report_part(store, quick, options)
+
+
 registry.add_command(_register_commands)
 registry.add_reproduce(registry.ReproduceEntry(
     "task2", "Task 2: MLP and CNN on original vs permuted pixels (the report's table)",
     _reproduce_arguments, _reproduce, _show,
+    report=_report,
 ))
 registry.add_page(registry.PageEntry(
     "pages/permutation.py", "Permutation lab", "permutation", LAB,
