@@ -246,7 +246,7 @@ CORE_FIELDS = (
           step=1000),
     Field("backend", str, backends.DEFAULT, "the Keras backend that trains the run (same "
           "model and numbers up to rounding; speed differs: docs/benchmarks.md; the report: "
-          "tensorflow)", label="Keras backend", choices=backends.installed),
+          "tensorflow)", label="Keras backend", choices=lambda: backends.installed()),
 )
 # The fields the store's keys were first made of: they enter every key (see RunConfig.key).
 _FIRST_KEYED = {
