@@ -24,17 +24,28 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import ray
+AUTH_MODE_VARIABLE = "RAY_AUTH_MODE"
+TOKEN_FILE = Path.home() / ".ray" / "auth_token"  # where `ray start` keeps the cluster's token
+# `ray start` turns token authentication on where TOKEN_FILE exists, but Ray 2.60's clients
+# send the token only when RAY_AUTH_MODE says so, which Ray reads when it is imported.
+if AUTH_MODE_VARIABLE not in os.environ and TOKEN_FILE.exists():
+    os.environ[AUTH_MODE_VARIABLE] = "token"
 
-from dlnn import backends, files, registry
-from dlnn.runs import ENDED, Run, RunStore, heartbeat
+import ray  # noqa: E402
+
+from dlnn import backends, files, registry  # noqa: E402
+from dlnn.runs import ENDED, Run, RunStore, heartbeat  # noqa: E402
 
 CPUS_VARIABLE = "DLNN_RAY_CPUS"
 GPUS_VARIABLE = "DLNN_RAY_GPUS"
@@ -126,6 +137,43 @@ def _folder_files(folder: Path) -> dict[str, bytes]:
     return {str(path.relative_to(folder)): path.read_bytes()
             for path in sorted(folder.rglob("*"))
             if path.is_file() and path.relative_to(folder).parts[0] not in DRIVER_FILES}
+
+
+# -- a cluster on this machine (tests and benchmarks) -----------------------------------------
+@contextlib.contextmanager
+def head_node(num_cpus: int, start_seconds: float = 120) -> Iterator[str]:
+    """`ray start --head --block` as a process group of our own; yields its address.
+
+    Ends the group (and only it) afterwards, so other Ray instances on the machine live on.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block",
+         f"--port={port}", f"--num-cpus={num_cpus}", "--include-dashboard=false"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_for_port(port, process, start_seconds)
+        yield f"127.0.0.1:{port}"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, seconds: float) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"ray start exited with status {process.returncode}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"ray start --head did not open port {port} in {seconds:.0f} s")
 
 
 # -- the driver ------------------------------------------------------------------------------

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,41 +40,10 @@ def local_ray() -> Iterator[None]:
 
 @pytest.fixture
 def head_cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """`ray start --head --block` as our own process group; its address is in RAY_ADDRESS."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block",
-         f"--port={port}", "--num-cpus=2", "--include-dashboard=false"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    address = f"127.0.0.1:{port}"
-    try:
-        _wait_for_port(port, process)
+    """A `ray start --head` cluster of 2 CPUs; its address is in RAY_ADDRESS."""
+    with ray_executor.head_node(num_cpus=2) as address:
         monkeypatch.setenv("RAY_ADDRESS", address)
         yield address
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 90) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"ray start exited with {process.returncode}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.5)
-    raise TimeoutError("ray start --head did not open its port")
 
 
 def _wait_until_ended(runs: list[Run], seconds: float = WAIT_SECONDS) -> None:

@@ -20,6 +20,7 @@ import math
 import signal
 from typing import Any
 
+from dlnn import tensorboard_logs
 from dlnn.config import ConfigError, RunConfig
 from dlnn.hparams import plan as plans
 from dlnn.hparams.named import NAMED_SWEEPS
@@ -86,6 +87,11 @@ def command_sweep(args: argparse.Namespace) -> int:
         print(json.dumps(rows))
     else:
         _print_table(plan, members, runs)
+        logged = [run.run_id for run in runs
+                  if run is not None and tensorboard_logs.log_dir(run.path).is_dir()]
+        if logged:
+            print(f"TensorBoard (the sweep in its HParams view): python -m dlnn tensorboard "
+                  f"{' '.join(logged)} --start")
     return 0 if all(row["status"] == "finished" for row in rows) else 1
 
 
