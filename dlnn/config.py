@@ -244,10 +244,9 @@ CORE_FIELDS = (
           "(the report: all of them)",
           optional=True, none_means="all of them", low=MIN_TRAIN_IMAGES, high=1_000_000,
           step=1000),
-    Field("backend", str, backends.DEFAULT, "the Keras backend that trains the run: the "
-          "same model, another engine. On a CPU tensorflow trains the CNNs about 14x faster "
-          "than jax; the MLPs run at about the same speed (docs/benchmarks.md; the report: "
-          "tensorflow)", label="Keras backend", choices=lambda: backends.installed()),
+    Field("backend", str, backends.DEFAULT, "the engine Keras trains with; on a CPU "
+          "tensorflow trains CNNs ~14x faster than jax, MLPs alike (the report: tensorflow)",
+          label="Keras backend", choices=lambda: backends.installed()),
 )
 # The fields the store's keys were first made of: they enter every key (see RunConfig.key).
 _FIRST_KEYED = {
