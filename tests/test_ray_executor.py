@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-ray = pytest.importorskip("ray")
+# dlnn.ray_executor first: it sets Ray's authentication mode before Ray is imported.
+ray_executor = pytest.importorskip("dlnn.ray_executor")
+import ray  # noqa: E402
 
-from dlnn import ray_executor, runner, tensorboard_logs  # noqa: E402
+from dlnn import runner, tensorboard_logs  # noqa: E402
 from dlnn.config import RunConfig  # noqa: E402
 from dlnn.runs import ACTIVE, Run, RunStore  # noqa: E402
 
