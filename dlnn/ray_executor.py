@@ -45,7 +45,7 @@ if AUTH_MODE_VARIABLE not in os.environ and TOKEN_FILE.exists():
 import ray  # noqa: E402
 
 from dlnn import backends, files, registry  # noqa: E402
-from dlnn.runs import ENDED, Run, RunStore, heartbeat  # noqa: E402
+from dlnn.runs import ENDED, Run, RunStore  # noqa: E402
 
 CPUS_VARIABLE = "DLNN_RAY_CPUS"
 GPUS_VARIABLE = "DLNN_RAY_GPUS"
@@ -195,19 +195,9 @@ def work(store: RunStore, run_ids: Sequence[str], *, log_every: int | None = Non
     Runs until every run has ended; `listener` also receives every event (the CLI prints
     them). SIGTERM asks every run to stop, as for a local worker.
     """
-    from dlnn.runner import _on_sigterm
+    from dlnn.runner import holding
 
-    runs: list[Run] = []
-    for run_id in run_ids:
-        with contextlib.suppress(KeyError):  # a run deleted before its turn is skipped
-            runs.append(store.get(run_id))
-
-    def cancel_all(*_: Any) -> None:
-        for run in runs:
-            with contextlib.suppress(OSError):
-                run.request_stop()
-
-    with _on_sigterm(cancel_all), heartbeat(runs):
+    with holding(store, run_ids) as runs:
         connect()
         Driver(runs, log_every or _default_log_every(), listener).run()
     return 0

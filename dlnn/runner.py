@@ -180,17 +180,7 @@ def work(store: RunStore, run_ids: Sequence[str], log_every: int | None = None) 
     whose worker dies is seen as interrupted. SIGTERM cancels the current run after its batch
     and the ones still waiting, keeping their logs.
     """
-    runs: list[Run] = []
-    for run_id in run_ids:
-        with contextlib.suppress(KeyError):  # a run deleted before its turn is skipped
-            runs.append(store.get(run_id))
-
-    def cancel_all(*_: Any) -> None:
-        for run in runs:
-            with contextlib.suppress(OSError):
-                run.request_stop()
-
-    with _on_sigterm(cancel_all), heartbeat(runs):
+    with holding(store, run_ids) as runs:
         from dlnn import training
 
         every = log_every or training.DEFAULT_LOG_EVERY
@@ -201,6 +191,26 @@ def work(store: RunStore, run_ids: Sequence[str], log_every: int | None = None) 
                 continue
             training.execute(run, log_every=every)
     return 0
+
+
+@contextlib.contextmanager
+def holding(store: RunStore, run_ids: Sequence[str]) -> Iterator[list[Run]]:
+    """A worker's hold on its runs: their heartbeats beat, and SIGTERM asks each to stop.
+
+    Yields the runs that still exist (a run deleted before its turn is skipped).
+    """
+    runs: list[Run] = []
+    for run_id in run_ids:
+        with contextlib.suppress(KeyError):
+            runs.append(store.get(run_id))
+
+    def cancel_all(*_: Any) -> None:
+        for run in runs:
+            with contextlib.suppress(OSError):
+                run.request_stop()
+
+    with _on_sigterm(cancel_all), heartbeat(runs):
+        yield runs
 
 
 @contextlib.contextmanager
