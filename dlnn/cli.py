@@ -5,6 +5,7 @@
     python -m dlnn runs                      # the run store as a table
     python -m dlnn runs show RUN_ID | runs delete RUN_ID
     python -m dlnn runs repair [RUN_ID]      # rebuild or set aside damaged runs
+    python -m dlnn tensorboard [RUN_ID ...]  # the command that opens runs in TensorBoard
     python -m dlnn reproduce task3 --quick   # a target a lab registered
     python -m dlnn reproduce all --quick     # every target, then cache/report/index.html
 
@@ -113,11 +114,24 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--json", action="store_true", help="print JSON")
     summary.set_defaults(handler=command_summary)
 
+    board = commands.add_parser("tensorboard", formatter_class=HelpFormatter,
+                                help="print (or --start) the command that opens runs in "
+                                     "TensorBoard")
+    board.add_argument("run_ids", nargs="*", metavar="RUN_ID",
+                       help="the runs to open (default: every stored run)")
+    board.add_argument("--start", action="store_true",
+                       help="start TensorBoard here instead of printing the command")
+    board.add_argument("--port", type=int, default=None,
+                       help="TensorBoard's port [6006, or the next free one]")
+    board.set_defaults(handler=command_tensorboard)
+
     worker = commands.add_parser("worker", help="(internal) train queued runs")
     worker.add_argument("--store", required=True, help="run store folder")
     worker.add_argument("--standby", action="store_true",
                         help="load TensorFlow, then wait for runs to be handed over")
     worker.add_argument("--owner", type=int, help="a standby exits when idle and this pid ends")
+    worker.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="ray: send the runs to the Ray cluster and store what comes back")
     worker.add_argument("run_ids", nargs="*")
     worker.set_defaults(handler=command_worker)
     add_reproduce_command(commands)
@@ -220,6 +234,9 @@ def command_train(args: argparse.Namespace) -> int:
     run, created = RunStore().create_or_join(config, reuse_finished=not args.retrain)
     listener = None if args.json else ProgressPrinter()
     if created:
+        from dlnn import backends
+
+        backends.select(config.backend)
         from dlnn import training  # a queued run waits up to QUEUE_GRACE_SECONDS for this
 
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -407,6 +424,33 @@ def _in_a_line(label: str) -> str:
     return " ".join(words)
 
 
+# -- tensorboard ----------------------------------------------------------------------------
+def command_tensorboard(args: argparse.Namespace) -> int:
+    import shlex
+    import subprocess
+
+    from dlnn import tensorboard_logs
+
+    store = RunStore()
+    runs = [_stored_run(store, run_id) for run_id in args.run_ids]
+    missing = [run.run_id for run in runs
+               if not tensorboard_logs.log_dir(run.path).is_dir()]
+    if missing:
+        raise SystemExit(f"dlnn: error: RUN_ID: {', '.join(missing)} wrote no TensorBoard "
+                         "logs (trained before dlnn wrote them, or never started)")
+    command = tensorboard_logs.tensorboard_command(runs, args.port)
+    if not args.start:
+        print(shlex.join(command))
+        return 0
+    if not tensorboard_logs.available():
+        raise SystemExit("dlnn: error: --start: TensorBoard is not installed; "
+                         "pip install -r requirements.txt")
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+
+
 # -- summary --------------------------------------------------------------------------------
 def command_summary(args: argparse.Namespace) -> int:
     from dlnn import training
@@ -431,6 +475,10 @@ def command_worker(args: argparse.Namespace) -> int:
     from dlnn.runner import work
 
     store = RunStore(Path(args.store))
+    if args.executor == "ray":
+        from dlnn import ray_executor
+
+        return ray_executor.work(store, args.run_ids)
     if not args.standby:
         return work(store, args.run_ids)
     from dlnn import standby, training  # noqa: F401  (importing TensorFlow is the point)

@@ -368,6 +368,18 @@ def available_datasets() -> dict[str, str]:
 _LOCK = threading.Lock()
 # name -> (fingerprint of the source files, the parsed data set)
 _LOADED: dict[str, tuple[str, RawDataset]] = {}
+# name -> a data set handed to this process in memory (`provide`); no file is looked for.
+_PROVIDED: dict[str, RawDataset] = {}
+
+
+def provide(raw: RawDataset) -> None:
+    """Serve `raw` for its name in this process from now on, without looking for files.
+
+    A Ray worker gets its data this way, from the driver through Ray's object store: the
+    files need not be on its machine, and the tasks on one node share one copy.
+    """
+    with _LOCK:
+        _PROVIDED[raw.name] = raw
 
 
 def load_raw(name: str) -> RawDataset:
@@ -387,6 +399,8 @@ def load_raw(name: str) -> RawDataset:
     """
     info = dataset_info(name)
     with _LOCK:
+        if info.name in _PROVIDED:
+            return _PROVIDED[info.name]
         where, sources = _locate_or_download(info)
         fingerprint = _fingerprint(sources)
         if info.name in _LOADED and _LOADED[info.name][0] == fingerprint:
@@ -403,6 +417,7 @@ def clear_memory_cache() -> None:
     """Forget the data sets loaded in this process (`parsed.npz` files stay)."""
     with _LOCK:
         _LOADED.clear()
+        _PROVIDED.clear()
 
 
 def _locate_or_download(info: DatasetInfo) -> tuple[str, tuple[Path, ...]]:

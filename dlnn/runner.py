@@ -5,7 +5,13 @@ its own process keeps the dashboard alive whatever happens to it, and lets two r
 once. The worker (`python -m dlnn worker RUN_ID ...`) writes everything into the run store;
 callers only read the store. A queue of runs goes to one worker, which trains them in turn
 and pays TensorFlow's import once; the dashboard also keeps a warm standby worker
-(`dlnn.standby`) so that a run starts without waiting for that import.
+(`dlnn.standby`) so that a run starts without waiting for that import. A worker loads one
+Keras backend (`dlnn.backends`), so runs of another backend get a worker of their own.
+
+Two executors train the queue: `local` (the worker above) and `ray`, chosen by `executor=`,
+else `$DLNN_EXECUTOR` (default local). With Ray the worker process is a driver that sends
+each run to the Ray cluster of `$RAY_ADDRESS` and writes what comes back into the store
+(`dlnn.ray_executor`); to the store and its readers it looks the same as a local worker.
 
 This module does not import TensorFlow.
 
@@ -27,16 +33,30 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from dlnn import standby
+from dlnn import backends, standby
 from dlnn.config import RunConfig
+from dlnn.fields import ConfigError
 from dlnn.runs import Run, RunStore, heartbeat
 
+EXECUTOR_VARIABLE = "DLNN_EXECUTOR"
+LOCAL, RAY = "local", "ray"
+EXECUTORS = (LOCAL, RAY)
 # Popen handles of started workers, kept so finished workers get reaped (no zombies).
 _workers: list[subprocess.Popen] = []
 
 
+def executor_name(name: str | None = None) -> str:
+    """The executor to use: `name`, else `$DLNN_EXECUTOR`, else local; refuses unknown ones."""
+    chosen = name or os.environ.get(EXECUTOR_VARIABLE) or LOCAL
+    if chosen not in EXECUTORS:
+        source = "executor" if name else EXECUTOR_VARIABLE
+        raise ConfigError(source, chosen, f"choose one of: {', '.join(EXECUTORS)}")
+    return chosen
+
+
 def start_run(
-    config: RunConfig, store: RunStore | None = None, *, retrain: bool = False
+    config: RunConfig, store: RunStore | None = None, *, retrain: bool = False,
+    executor: str | None = None,
 ) -> Run:
     """Start training `config` in a worker and return its run at once.
 
@@ -44,13 +64,19 @@ def start_run(
     `retrain` is set; one that is training right now returns that live run (it is joined,
     never trained twice at once).
     """
-    return start_queue([config], store, retrain=retrain)[0]
+    return start_queue([config], store, retrain=retrain, executor=executor)[0]
 
 
 def start_queue(
-    configs: Sequence[RunConfig], store: RunStore | None = None, *, retrain: bool = False
+    configs: Sequence[RunConfig], store: RunStore | None = None, *, retrain: bool = False,
+    executor: str | None = None,
 ) -> list[Run]:
-    """Start one worker that trains `configs` in order; finished and active ones are reused."""
+    """Train `configs`; finished and active ones are reused.
+
+    Locally one worker per backend trains its runs in order; on Ray every run is a task of
+    its own and they train in parallel as far as the cluster's CPUs go.
+    """
+    chosen = executor_name(executor)
     store = store or RunStore()
     runs: list[Run] = []
     pending: list[Run] = []
@@ -60,15 +86,28 @@ def start_queue(
         runs.append(run)
         if created:
             pending.append(run)
-    if pending:
-        _spawn_worker(store, pending)
+    if pending and chosen == RAY:
+        _spawn_worker(store, pending, executor=RAY)
+    elif pending:
+        by_backend: dict[str, list[Run]] = {}
+        for run in pending:
+            by_backend.setdefault(run.config.backend, []).append(run)
+        for backend, group in by_backend.items():
+            _spawn_worker(store, group, backend=backend)
     return runs
 
 
-def _spawn_worker(store: RunStore, runs: list[Run]) -> None:
+def _spawn_worker(store: RunStore, runs: list[Run], *, backend: str = backends.DEFAULT,
+                  executor: str = LOCAL) -> None:
     run_ids = [run.run_id for run in runs]
-    warm = standby.claim(store) if standby.enabled() else None
-    pid = warm or _popen([*_worker_command(store), *run_ids], runs[0].path / "worker.log")
+    # The standby loaded the default backend; a Ray driver loads none.
+    can_hand_over = executor == LOCAL and backend == backends.DEFAULT and standby.enabled()
+    warm = standby.claim(store) if can_hand_over else None
+    command = [*_worker_command(store), *run_ids]
+    if executor != LOCAL:
+        command += ["--executor", executor]
+    environment = backends.worker_environment(backend)
+    pid = warm or _popen(command, runs[0].path / "worker.log", environment)
     for run in runs:
         # The worker rewrites this with its own pid when it starts each run.
         run.set_status("queued", pid=pid)
@@ -86,7 +125,8 @@ def keep_worker_ready(store: RunStore | None = None, owner: int | None = None) -
     if standby.enabled() and not standby.present(store):
         standby.folder(store).mkdir(parents=True, exist_ok=True)
         command = [*_worker_command(store), "--standby", "--owner", str(owner or os.getpid())]
-        pid = _popen(command, standby.folder(store) / "worker.log")
+        pid = _popen(command, standby.folder(store) / "worker.log",
+                     backends.worker_environment(backends.DEFAULT))
         standby.starting(store, pid)
 
 
@@ -94,12 +134,13 @@ def _worker_command(store: RunStore) -> list[str]:
     return [sys.executable, "-m", "dlnn", "worker", "--store", str(store.root)]
 
 
-def _popen(command: list[str], log_path: Path) -> int:
+def _popen(command: list[str], log_path: Path, environment: dict[str, str]) -> int:
     _reap()
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+            start_new_session=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **environment},
         )
     _workers.append(process)
     return process.pid
@@ -139,17 +180,7 @@ def work(store: RunStore, run_ids: Sequence[str], log_every: int | None = None) 
     whose worker dies is seen as interrupted. SIGTERM cancels the current run after its batch
     and the ones still waiting, keeping their logs.
     """
-    runs: list[Run] = []
-    for run_id in run_ids:
-        with contextlib.suppress(KeyError):  # a run deleted before its turn is skipped
-            runs.append(store.get(run_id))
-
-    def cancel_all(*_: Any) -> None:
-        for run in runs:
-            with contextlib.suppress(OSError):
-                run.request_stop()
-
-    with _on_sigterm(cancel_all), heartbeat(runs):
+    with holding(store, run_ids) as runs:
         from dlnn import training
 
         every = log_every or training.DEFAULT_LOG_EVERY
@@ -160,6 +191,26 @@ def work(store: RunStore, run_ids: Sequence[str], log_every: int | None = None) 
                 continue
             training.execute(run, log_every=every)
     return 0
+
+
+@contextlib.contextmanager
+def holding(store: RunStore, run_ids: Sequence[str]) -> Iterator[list[Run]]:
+    """A worker's hold on its runs: their heartbeats beat, and SIGTERM asks each to stop.
+
+    Yields the runs that still exist (a run deleted before its turn is skipped).
+    """
+    runs: list[Run] = []
+    for run_id in run_ids:
+        with contextlib.suppress(KeyError):
+            runs.append(store.get(run_id))
+
+    def cancel_all(*_: Any) -> None:
+        for run in runs:
+            with contextlib.suppress(OSError):
+                run.request_stop()
+
+    with _on_sigterm(cancel_all), heartbeat(runs):
+        yield runs
 
 
 @contextlib.contextmanager

@@ -227,15 +227,22 @@ def train_here(
     retrain: bool = False,
     listener: Callable[[dict[str, Any]], None] | None = None,
     on_member: Callable[[int, RunConfig, Run], None] | None = None,
+    executor: str | None = None,
 ) -> list[Run]:
     """Train the missing members in this process, one after another (the CLI's way).
 
     Finished and failed members are reused, so an interrupted call resumes where it stopped; a
     member that ends cancelled (Ctrl-C) stops the loop and the rest stay untrained.
-    `on_member` is told about each run before it trains.
+    `on_member` is told about each run before it trains. With the Ray executor (`executor`
+    or `$DLNN_EXECUTOR`) this process drives the cluster instead, which trains the missing
+    members in parallel.
     """
+    from dlnn.runner import RAY, executor_name
+
     store = store or RunStore()
     found = [None] * len(configs) if retrain else member_runs(store, configs)
+    if executor_name(executor) == RAY:
+        return _train_on_ray(configs, found, store, listener, on_member)
     runs: list[Run] = []
     for index, (config, run) in enumerate(zip(configs, found, strict=True)):
         if run is None or run.status not in ("finished", "failed"):
@@ -248,6 +255,27 @@ def train_here(
                 runs.append(run)
                 break
         runs.append(run)
+    return runs
+
+
+def _train_on_ray(
+    configs: Sequence[RunConfig],
+    found: Sequence[Run | None],
+    store: RunStore,
+    listener: Callable[[dict[str, Any]], None] | None,
+    on_member: Callable[[int, RunConfig, Run], None] | None,
+) -> list[Run]:
+    from dlnn import ray_executor
+
+    runs: list[Run] = []
+    for index, (config, run) in enumerate(zip(configs, found, strict=True)):
+        if run is None or run.status not in ("finished", "failed"):
+            run = store.create(config)
+            if on_member is not None:
+                on_member(index, config, run)
+        runs.append(run)
+    ready = [run.run_id for run in runs if run.status == "queued"]
+    ray_executor.work(store, ready, listener=listener)
     return runs
 
 

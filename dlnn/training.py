@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from dlnn import registry
+from dlnn import backends, registry, tensorboard_logs
 from dlnn.config import RunConfig
 from dlnn.runs import Run
 
@@ -291,10 +291,13 @@ def execute(run: Run, *, log_every: int = DEFAULT_LOG_EVERY, listener: EventSink
 
 
 def _train(run: Run, log_every: int, listener: EventSink | None) -> dict[str, Any]:
+    sinks: list[EventSink] = [run.log_event]
+    if listener is not None:
+        sinks.append(listener)
+
     def emit(event: dict[str, Any]) -> None:
-        run.log_event(event)
-        if listener is not None:
-            listener(event)
+        for sink in sinks:
+            sink(event)
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -303,6 +306,10 @@ def _train(run: Run, log_every: int, listener: EventSink | None) -> dict[str, An
     logger = EventLogger(emit, run.stop_requested, log_every)
     try:
         config = run.config.validate()
+        backends.check_loaded(config.backend)
+        board = _tensorboard(run, config)
+        if board is not None:
+            sinks.append(board)
         task = task_for(config)
         # A worker trains a sweep's members one after another: each starts from a clean
         # Keras state (no layer-name counters or graphs left from the last one). Without
@@ -311,6 +318,8 @@ def _train(run: Run, log_every: int, listener: EventSink | None) -> dict[str, An
         keras.utils.set_random_seed(config.seed)
         data = _timed(timings, "load_seconds", lambda: task.load_data(config))
         model = _timed(timings, "build_seconds", lambda: task.build_model(config, data))
+        if board is not None:
+            board.write_graph(model)
         callbacks = [*task.callbacks(config, data), logger, *_early_stopping(config)]
         steps = math.ceil(len(data.x_train) / config.batch_size)
         emit({"type": "started", "time": time.time(), "epochs": config.epochs,
@@ -340,11 +349,20 @@ def _train(run: Run, log_every: int, listener: EventSink | None) -> dict[str, An
         result["traceback"] = traceback.format_exc()
     timings["total_seconds"] = time.perf_counter() - started
     result.update(_epoch_timings(logger.epoch_seconds), timings=timings,
-                  epochs_run=len(logger.epoch_seconds), status=outcome)
+                  epochs_run=len(logger.epoch_seconds), status=outcome,
+                  backend=keras.backend.backend())
     run.write_result(result)
     emit({"type": outcome, "time": time.time(), "reason": reason})
     run.set_status(outcome, finished=time.time(), reason=reason)
     return run.status_record()
+
+
+def _tensorboard(run: Run, config: RunConfig) -> tensorboard_logs.TensorBoardWriter | None:
+    """The run's TensorBoard writer, or None where TensorBoard is not installed."""
+    if not tensorboard_logs.available():
+        return None
+    return tensorboard_logs.TensorBoardWriter(tensorboard_logs.log_dir(run.path), run.run_id,
+                                              config)
 
 
 def _timed(timings: dict[str, float], name: str, work: Callable[[], Any]) -> Any:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dlnn import figures, headlines, history, registry, runner
+from dlnn import figures, headlines, history, registry, runner, tensorboard_logs
 from dlnn.config import RunConfig
 from dlnn.data import DATASETS, load_raw
 from dlnn.fields import Field
@@ -264,6 +264,17 @@ def render_run(run: Run, key: str = "run") -> None:
             with mistakes:
                 render_mistakes(run, class_names, key)
     render_downloads(run, events, key)
+    render_tensorboard_link(run)
+
+
+def render_tensorboard_link(run: Run) -> None:
+    """The command that opens the run in TensorBoard, and where it shows once started."""
+    if not tensorboard_logs.log_dir(run.path).is_dir():
+        return
+    link = tensorboard_logs.url(run_id=run.run_id)
+    st.caption(f":material/insights: Open this run in TensorBoard (scalars, model graph, "
+               f"hyperparameters): start it with `python -m dlnn tensorboard {run.run_id} "
+               f"--start`, then [open TensorBoard]({link}).")
 
 
 def render_headline(result: dict, events: list[dict], config: RunConfig) -> None:

@@ -241,6 +241,16 @@ def test_runs_page_opens_one_run(lab):
     assert "no-such-run" in texts(at.error)
 
 
+def test_a_run_with_tensorboard_logs_says_how_to_open_them(lab):
+    runs = write_three_runs(lab)
+    finished = runs["finished"]
+    assert "TensorBoard" not in texts(open_page("runs", run=finished.run_id).caption)
+    (finished.path / "tensorboard").mkdir()
+    shown = texts(open_page("runs", run=finished.run_id).caption)
+    assert f"python -m dlnn tensorboard {finished.run_id} --start" in shown
+    assert f"runFilter={finished.run_id}" in shown
+
+
 def test_runs_table_shows_each_task_its_own_headline_metrics(lab):
     runs = write_three_runs(lab)
     clock = write_clock_run(lab)

@@ -103,7 +103,7 @@ def test_finished_config_is_reused_without_training(dlnn_dirs: Path, monkeypatch
     assert store.find_finished(CONFIG.replace(seed=5)) is None
 
     spawned = []
-    monkeypatch.setattr(runner, "_spawn_worker", lambda store, runs: spawned.extend(runs))
+    monkeypatch.setattr(runner, "_spawn_worker", lambda store, runs, **_: spawned.extend(runs))
     retrained = runner.start_run(CONFIG, store, retrain=True)
     assert retrained.run_id != done.run_id and spawned == [retrained]
 

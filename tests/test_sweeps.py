@@ -146,7 +146,7 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(dlnn_dirs: Path, monkeypa
     crashed.set_status("running", pid=_dead_pid())  # its worker was killed
     assert crashed.status == "interrupted"
     queued: list = []
-    monkeypatch.setattr(runner, "_spawn_worker", lambda store, runs: queued.extend(runs))
+    monkeypatch.setattr(runner, "_spawn_worker", lambda store, runs, **_: queued.extend(runs))
     runs = sweeps.launch(configs, store)
     assert [run.config.optimizer for run in queued] == ["nadam", "adamax", "adagrad"]
     assert runs[0].run_id == done.run_id and runs[1].run_id == diverged.run_id

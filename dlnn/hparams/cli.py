@@ -20,12 +20,13 @@ import math
 import signal
 from typing import Any
 
+from dlnn import tensorboard_logs
 from dlnn.config import ConfigError, RunConfig
 from dlnn.hparams import plan as plans
 from dlnn.hparams.named import NAMED_SWEEPS
 from dlnn.hparams.protocols import PROTOCOLS, Panel
 from dlnn.hparams.results import display_table, member_table, run_metrics, summary_table
-from dlnn.runs import Run, RunStore
+from dlnn.runs import ACTIVE, Run, RunStore
 from dlnn.sweeps import Member, member_runs, train_here
 
 JSON_FIELDS = ("best_val_accuracy", "best_epoch", "test_accuracy", "seconds_per_epoch",
@@ -57,6 +58,10 @@ def register(commands: Any) -> None:
     sweep.add_argument("--retrain", action="store_true",
                        help="train every member again, even finished ones")
     sweep.add_argument("--json", action="store_true", help="print one JSON object per member")
+    sweep.add_argument("--executor", choices=("local", "ray"), default=None,
+                       help="where members train: here one after another (local), or in "
+                            "parallel on the Ray cluster of $RAY_ADDRESS (ray; needs "
+                            "requirements-ray.txt) [$DLNN_EXECUTOR, else local]")
     add_config_options(sweep)
     sweep.set_defaults(handler=command_sweep)
 
@@ -82,6 +87,11 @@ def command_sweep(args: argparse.Namespace) -> int:
         print(json.dumps(rows))
     else:
         _print_table(plan, members, runs)
+        logged = [run.run_id for run in runs
+                  if run is not None and tensorboard_logs.log_dir(run.path).is_dir()]
+        if logged:
+            print(f"TensorBoard (the sweep in its HParams view): python -m dlnn tensorboard "
+                  f"{' '.join(logged)} --start")
     return 0 if all(row["status"] == "finished" for row in rows) else 1
 
 
@@ -119,18 +129,20 @@ def _train(configs: list[RunConfig], store: RunStore, args: argparse.Namespace
            ) -> list[Run | None]:
     from dlnn.cli import ProgressPrinter
 
-    current: list[Run] = []
+    current: list[Run] = []  # the members this call started (on Ray, several at once)
 
     def told(index: int, config: RunConfig, run: Run) -> None:
-        current[:] = [run]
+        current.append(run)
         if not args.json:
             print(f"member {index + 1}/{len(configs)}: {config.optimizer} lr "
                   f"{config.effective_learning_rate:g}, {config.activation}, "
                   f"{config.initializer}, seed {config.seed} -> {run.run_id}", flush=True)
 
-    signal.signal(signal.SIGINT, lambda *_: [run.request_stop() for run in current])
+    signal.signal(signal.SIGINT, lambda *_: [run.request_stop() for run in current
+                                             if run.status in ACTIVE])
     train_here(configs, store, retrain=args.retrain,
-               listener=None if args.json else ProgressPrinter(), on_member=told)
+               listener=None if args.json else ProgressPrinter(), on_member=told,
+               executor=args.executor)
     return member_runs(store, configs)
 
 

@@ -117,7 +117,7 @@ def test_heartbeat_beats_until_the_block_ends(dlnn_dirs: Path) -> None:
 # -- the same configuration twice at once ----------------------------------------------------
 def test_start_run_twice_trains_once(dlnn_dirs: Path, monkeypatch) -> None:
     spawned: list[list[Run]] = []
-    monkeypatch.setattr(runner, "_spawn_worker", lambda store, runs: spawned.append(runs))
+    monkeypatch.setattr(runner, "_spawn_worker", lambda store, runs, **_: spawned.append(runs))
     store = RunStore()
     first = runner.start_run(CONFIG, store)
     second = runner.start_run(CONFIG, store)
