@@ -75,13 +75,12 @@ def model_input(images: np.ndarray) -> np.ndarray:
 def photo_to_clock(image: np.ndarray, size: int) -> np.ndarray:
     """Any decoded photo (H, W) or (H, W, 3|4) as a grey (size, size) uint8 clock image.
 
-    The photo is cropped to its central square first, so a clock in the middle keeps its shape.
-    A photo still in a file or an upload goes through `dlnn.clocks.photo.read_clock_photo`,
-    which checks its size and pixel format before decoding it.
+    The clock is found in the photo and the photo cropped around it, so that it sits centred
+    and as large as the generator draws it (`dlnn.clocks.framing.frame_clock`; without a
+    round rim: the central square). A photo still in a file or an upload goes through
+    `dlnn.clocks.photo.read_clock_photo`, which checks its size and pixel format first.
     """
-    from PIL import Image
+    from dlnn.clocks.framing import frame_clock
 
-    from dlnn.clocks.photo import clock_square
-
-    return clock_square(Image.fromarray(np.asarray(image)), size)
+    return frame_clock(np.asarray(image), size)
 
