@@ -1,8 +1,8 @@
 """The clock data sets a run can name, and their images as a model sees them.
 
-`clocks-<preset>` is a generated set (`render.PRESETS`: easy, medium, hard, course-like) of
-`RunConfig.clock_images` clocks at `RunConfig.image_size` pixels, drawn with the run's seed and
-cached under `cache/clocks/`; `clocks-course` is a folder in the course's format
+`clocks-<preset>` is a generated set (`render.PRESETS`: easy, medium, hard, course-like,
+report-like) of `RunConfig.clock_images` clocks at `RunConfig.image_size` pixels, drawn with
+the run's seed and cached under `cache/clocks/`; `clocks-course` is a folder in the course's format
 (`RunConfig.data_path`: `images.npy` and `labels.npy`), resized to `image_size` when needed.
 Either way the set is shuffled with the seed and cut 80/10/10 (the validation share is
 `RunConfig.validation_fraction`). Only numpy and Pillow here: the dashboard draws test clocks
