@@ -8,8 +8,10 @@ as the models expect. No learning: a circle finder on the picture's edges (a gra
 transform). Every edge pixel votes for the points along its gradient (both ways: light face
 in a dark rim, or dark face in a light one); the rim's edges all point at the centre, so it
 collects the most votes. The radius is then the distance at which the most edges point
-straight at that centre: the rim. When no round rim is found (less than `MIN_ROUNDNESS` of
-the directions round the centre see an edge there), the picture is read as it is, centred.
+straight at that centre: the rim's inner edge, where the face meets it (on generated clocks
+within 1% of the dial radius, measured at 64-150 px). When no round rim is found (fewer than
+`MIN_ROUNDNESS` of the directions round the centre see an edge there), the picture is read as
+it is, centred.
 
 `place_clock` is the opposite, an image-level transform for tests and demonstrations: it puts a
 clock image into a larger picture, moved and scaled.
@@ -17,8 +19,8 @@ clock image into a larger picture, moved and scaled.
 Example:
     >>> picture = place_clock(render_clock(3, 0, "easy"), 200, centre=(70, 120), scale=0.6)
     >>> frame = find_clock(picture)
-    >>> round(frame.x), round(frame.y), frame_clock(picture, 64).shape
-    (70, 120, (64, 64))
+    >>> round(frame.x), round(frame.y), round(frame.radius), frame_clock(picture, 64).shape
+    (70, 121, 38, (64, 64))
 """
 
 from __future__ import annotations
