@@ -64,3 +64,31 @@ def test_a_run_without_a_model_is_named(clock_run, waiting_standby, tmp_path):
     broken = RunStore().create(clock_run.config)
     with pytest.raises(ValueError, match="has no saved model"):
         photo.read_photo_time(broken, np.zeros((48, 48), np.uint8), waiting_standby)
+
+
+@pytest.fixture(scope="module")
+def dial_run(clock_run) -> Run:
+    """A tiny dial reader trained in the clock run's store (it knows where the 12 points)."""
+    from tests.clock_runs import TINY_CLOCKS, train_tiny_clock_run
+
+    return train_tiny_clock_run(TINY_CLOCKS.replace(model="clock-dial", conv_blocks=2,
+                                                    dense_units=32, epochs=1))
+
+
+def test_a_dial_reader_says_how_the_clock_sits(dial_run, clock_run, waiting_standby):
+    from dlnn.clocks.datasets import model_input
+    from dlnn.clocks.pose import read_poses
+
+    clocks = np.stack([render_clock(hour, 10, ClockStyle(size=48)) for hour in (1, 7)])
+    expected = read_poses(photo.loaded_model(dial_run), model_input(clocks))
+    answer = photo.read_photo_time(dial_run, clocks[0], waiting_standby)
+    pose = photo.answer_pose(answer)
+    assert pose.mirrored == expected[0].mirrored
+    assert pose.twelve_degrees == pytest.approx(expected[0].twelve_degrees, abs=0.01)
+    poses = photo.read_picture_poses(dial_run, clocks, waiting_standby)
+    assert [pose.mirrored for pose in poses] == [pose.mirrored for pose in expected]
+    assert [pose.twelve_degrees for pose in poses] == pytest.approx(
+        [pose.twelve_degrees for pose in expected], abs=0.01)
+    # other models know nothing of the pose: their hands are drawn upright
+    assert photo.answer_pose(photo.read_photo_time(clock_run, clocks[0], waiting_standby)) is None
+    assert photo.read_picture_poses(clock_run, clocks, waiting_standby) is None

@@ -1,10 +1,11 @@
 """The clock data sets a run can name, and their images as a model sees them.
 
-`clocks-<preset>` is a generated set (`render.PRESETS`: easy, medium, hard, course-like) of
-`RunConfig.clock_images` clocks at `RunConfig.image_size` pixels, drawn with the run's seed and
-cached under `cache/clocks/`; a preset with a pool of makes (`any-clock`) is drawn only from
-the run's training makes, and `held_out_clocks` gives a test set of the makes kept out
-(`render.split_makes`, seeded by the run's seed); `clocks-course` is a folder in the course's format
+`clocks-<preset>` is a generated set (`render.PRESETS`: easy, medium, hard, course-like,
+any-clock, report-like) of `RunConfig.clock_images` clocks at `RunConfig.image_size` pixels,
+drawn with the run's seed and cached under `cache/clocks/`; a preset with a pool of makes
+(`any-clock`) is drawn only from the run's training makes, and `held_out_clocks` gives a test
+set of the makes kept out (`render.split_makes`, seeded by the run's seed); `clocks-course` is a
+folder in the course's format
 (`RunConfig.data_path`: `images.npy` and `labels.npy`), resized to `image_size` when needed.
 Either way the set is shuffled with the seed and cut 80/10/10 (the validation share is
 `RunConfig.validation_fraction`). Only numpy and Pillow here: the dashboard draws test clocks
@@ -112,13 +113,12 @@ def model_input(images: np.ndarray) -> np.ndarray:
 def photo_to_clock(image: np.ndarray, size: int) -> np.ndarray:
     """Any decoded photo (H, W) or (H, W, 3|4) as a grey (size, size) uint8 clock image.
 
-    The photo is cropped to its central square first, so a clock in the middle keeps its shape.
-    A photo still in a file or an upload goes through `dlnn.clocks.photo.read_clock_photo`,
-    which checks its size and pixel format before decoding it.
+    The clock is found in the photo and the photo cropped around it, so that it sits centred
+    and as large as the generator draws it (`dlnn.clocks.framing.frame_clock`; without a
+    round rim: the central square). A photo still in a file or an upload goes through
+    `dlnn.clocks.photo.read_clock_photo`, which checks its size and pixel format first.
     """
-    from PIL import Image
+    from dlnn.clocks.framing import frame_clock
 
-    from dlnn.clocks.photo import clock_square
-
-    return clock_square(Image.fromarray(np.asarray(image)), size)
+    return frame_clock(np.asarray(image), size)
 

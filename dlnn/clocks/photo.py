@@ -7,7 +7,9 @@ that still covers the model's image, so a 10,000x10,000 JPEG costs a 1,250x1,250
 a 30,000x30,000 PNG (3.6 GB of pixels) is refused in microseconds. Grey levels must map onto
 8 bits: 16-bit pictures are scaled down explicitly (value / 257); 32-bit integer and float
 pictures are refused, since no fixed grey scale maps them onto a photograph. Every refusal is a
-`ValueError` with one line that names the picture, the bound and why.
+`ValueError` with one line that names the picture, the bound and why. The decoded picture is
+then framed (`dlnn.clocks.framing.frame_clock`): the clock's centre and radius are measured and
+the picture cropped so the clock sits centred and as large as the models learnt it.
 
 Example:
     >>> clock = read_clock_photo("kitchen-clock.jpg", size=96)
@@ -38,7 +40,7 @@ PhotoSource = str | os.PathLike | bytes | IO[bytes]
 
 
 def read_clock_photo(source: PhotoSource, size: int) -> np.ndarray:
-    """A photo as a grey (size, size) uint8 clock image, its central square resized.
+    """A photo as a grey (size, size) uint8 clock image, framed round the clock it shows.
 
     Args:
         source: a path, the file's bytes, or a binary file object (a Streamlit upload).
@@ -62,7 +64,8 @@ def read_clock_photo(source: PhotoSource, size: int) -> np.ndarray:
         except (OSError, SyntaxError, ValueError) as error:
             raise ValueError(f"{name}: cannot be read as an image ({error})") from None
     with picture:
-        picture.draft("L", (size, size))  # JPEG only: decode at a scale still >= size
+        # JPEG only: decode at a scale still >= twice the size (a clock may fill half of it)
+        picture.draft("L", (2 * size, 2 * size))
         _check_size(picture.size, name)
         if picture.mode not in (*_EIGHT_BIT, *_SIXTEEN_BIT):
             raise ValueError(
@@ -72,7 +75,9 @@ def read_clock_photo(source: PhotoSource, size: int) -> np.ndarray:
             grey = _grey(picture)
         except (OSError, SyntaxError, ValueError, EOFError) as error:
             raise ValueError(f"{name}: the image data is damaged ({error})") from None
-    return clock_square(grey, size)
+    from dlnn.clocks.framing import frame_clock
+
+    return frame_clock(grey, size)
 
 
 
@@ -103,16 +108,3 @@ def _grey(picture: Image.Image) -> Image.Image:
         levels = np.asarray(picture, dtype=np.uint32)
         return Image.fromarray(((levels + 128) // 257).astype(np.uint8), mode="L")
     return picture.convert("L")
-
-
-def clock_square(picture: Image.Image, size: int) -> np.ndarray:
-    """The central square of a picture, resized to (size, size) grey uint8 (bilinear).
-
-    Cropping first keeps a clock in the middle round whatever the photo's aspect ratio.
-    """
-    width, height = picture.size
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    square = picture.convert("L").resize((size, size), Image.BILINEAR,
-                                         box=(left, top, left + side, top + side))
-    return np.asarray(square, dtype=np.uint8)

@@ -6,6 +6,13 @@ worker (`dlnn.standby.ask`), which keeps every model it loaded (`read_clock`), s
 after the first for a run costs one prediction. Without a waiting standby it runs
 `python -m dlnn clocks predict` in a new process, as before.
 
+A dial reader (`clock-dial`) also says how the clock sits in the picture (where its 12 points,
+whether it is mirrored: `dlnn.clocks.pose`), so its hands can be drawn over the clock's own;
+the answer then carries `twelve_degrees` and `mirrored`, and `read_picture_poses` asks the
+standby for the poses of a few pictures (the Results tab's grid). The photo is framed first
+(`dlnn.clocks.framing`): the clock's centre and radius are measured and the picture cropped so
+the clock sits as the models learnt it.
+
 Example:
     >>> read_photo_time(run, np.asarray(Image.open("kitchen-clock.jpg")))
     {'hour': 10, 'minute': 9, 'time': '10:09'}
@@ -25,6 +32,7 @@ import numpy as np
 
 from dlnn import paths, standby
 from dlnn.clocks.datasets import model_input, photo_to_clock
+from dlnn.clocks.pose import DialPose
 from dlnn.runs import Run, RunStore
 
 if TYPE_CHECKING:
@@ -67,10 +75,57 @@ def read_clock(run_path: str, pixels: list[list[int]]) -> dict[str, Any]:
     from dlnn.clocks.task import predict_times
 
     run = Run(Path(run_path))
-    image = np.asarray(pixels, dtype=np.uint8)[np.newaxis]
-    hour, minute = (int(value) for value in
-                    predict_times(run.config.model, loaded_model(run), model_input(image))[0])
-    return time_answer(hour, minute)
+    image = model_input(np.asarray(pixels, dtype=np.uint8)[np.newaxis])
+    model = loaded_model(run)
+    hour, minute = (int(value) for value in predict_times(run.config.model, model, image)[0])
+    poses = _poses(run, model, image)
+    return {**time_answer(hour, minute), **(pose_answer(poses[0]) if poses else {})}
+
+
+def pose_answer(pose: DialPose) -> dict[str, Any]:
+    """`{"twelve_degrees", "mirrored"}`: a pose as JSON."""
+    return {"twelve_degrees": round(pose.twelve_degrees, 2), "mirrored": pose.mirrored}
+
+
+def answer_pose(answer: dict[str, Any]) -> DialPose | None:
+    """The pose in a reading's answer, or None (not a dial reader: draw the hands upright)."""
+    if "twelve_degrees" not in answer:
+        return None
+    return DialPose(float(answer["twelve_degrees"]), bool(answer["mirrored"]))
+
+
+def _poses(run: Run, model: keras.Model, images: np.ndarray) -> list[DialPose]:
+    from dlnn.clocks.models import CLOCK_MODEL_ENCODINGS
+    from dlnn.clocks.pose import read_poses
+
+    if CLOCK_MODEL_ENCODINGS.get(run.config.model) != "dial":
+        return []
+    return read_poses(model, images)
+
+
+def read_clock_poses(run_path: str, pixels: list[list[list[int]]]) -> list[dict[str, Any]]:
+    """The poses a stored dial reader sees in grey clock images at its size (the standby's
+    side); an empty list for other models."""
+    run = Run(Path(run_path))
+    images = model_input(np.asarray(pixels, dtype=np.uint8))
+    return [pose_answer(pose) for pose in _poses(run, loaded_model(run), images)]
+
+
+def read_picture_poses(run: Run, images: np.ndarray, store: RunStore | None = None
+                       ) -> list[DialPose] | None:
+    """Poses of a few (N, size, size) grey clocks as the run's dial reader sees them, asked of
+    the warm standby; None when the run is no dial reader or no standby answers."""
+    from dlnn.clocks.models import CLOCK_MODEL_ENCODINGS
+
+    if CLOCK_MODEL_ENCODINGS.get(run.config.model) != "dial" or len(images) == 0:
+        return None
+    try:
+        answers = standby.ask(store or RunStore(), f"{__name__}:read_clock_poses",
+                              STANDBY_TIMEOUT_SECONDS, run_path=str(run.path),
+                              pixels=np.asarray(images, dtype=np.uint8).tolist())
+    except (standby.NoAnswer, RuntimeError):
+        return None
+    return [answer_pose(answer) for answer in answers] or None
 
 
 def read_photo_time(run: Run, photo: np.ndarray, store: RunStore | None = None

@@ -1,9 +1,11 @@
 """The Your photo tab: a stored clock model reads the time from an uploaded photo.
 
 The tab says which model reads it and what that model learned from; the photo is checked,
-decoded and shown as the model sees it (`dlnn.clocks.photo.read_clock_photo`), and a worker
-process reads the time (`dlnn.clocks.photo_time`: the warm standby, which keeps the models it
-loaded, or a new process; the dashboard never loads TensorFlow).
+decoded, framed round the clock it shows and shown as the model sees it
+(`dlnn.clocks.photo.read_clock_photo`), and a worker process reads the time
+(`dlnn.clocks.photo_time`: the warm standby, which keeps the models it loaded, or a new
+process; the dashboard never loads TensorFlow). A dial reader's answer says where the clock's
+12 points and whether it is mirrored: the read hands are drawn over the clock's own.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import streamlit as st
 
 from dlnn.clocks import drawing, results
 from dlnn.clocks.photo import read_clock_photo
-from dlnn.clocks.photo_time import read_photo_time
+from dlnn.clocks.photo_time import answer_pose, read_photo_time
 from pages import components
 
 
@@ -41,8 +43,9 @@ def render() -> None:
                    "--quick`; it is offered here once it has finished.")
     upload = st.file_uploader(
         "A clock photo (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="clock.photo",
-        help="Crop it so that the clock fills the picture, centred: the models learnt from "
-             "such pictures, and the dial reader unrolls the picture around its centre.")
+        help="The clock is found in the photo (its round rim) and the photo cropped round it, "
+             "so that it sits centred and as large as the models learnt it. A photo without "
+             "a clear rim is read as its central square: crop it round the clock then.")
     if upload is None:
         return
     try:
@@ -53,5 +56,9 @@ def render() -> None:
         st.error(str(error), icon=":material/error:")
         return
     size = run.config.image_size
-    st.image(drawing.draw_hands(clock, answer["hour"], answer["minute"]), width=300,
-             caption=f"read: {answer['time']} (grey {size}x{size}, as the model sees it)")
+    pose = answer_pose(answer)
+    placed = ("hands drawn where the model sees the 12" + (", mirrored" if pose.mirrored else "")
+              if pose else "hands drawn upright")
+    st.image(drawing.draw_hands(clock, answer["hour"], answer["minute"], pose), width=300,
+             caption=f"read: {answer['time']} (grey {size}x{size}, framed round the clock as "
+                     f"the model sees it; {placed})")

@@ -4,6 +4,8 @@ The session's run is shown first, any other finished clock run can be picked (be
 The common-sense error and the hour accuracy lead; the other numbers and every training curve
 are in expanders. Below: test clocks with the predicted hands drawn on, the clocks read wrong
 (or a line saying there are none), the error histogram and the error against the true time.
+A dial reader's hands are drawn in each picture's frame (the warm standby worker says where
+each clock's 12 points and whether it is mirrored); other models' hands are drawn upright.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dlnn import figures
 from dlnn.clocks import drawing, results
 from dlnn.clocks.course import CourseDataError
 from dlnn.clocks.datasets import clock_split
+from dlnn.clocks.photo_time import read_picture_poses
 from dlnn.config import RunConfig
 from dlnn.runs import Run
 from pages import components
@@ -54,24 +57,41 @@ def pick_run() -> Run | None:
     return runs[run_id]
 
 
-def render_prediction_views(images: np.ndarray, labels: np.ndarray,
-                            predicted: np.ndarray) -> None:
-    """Test clocks with their predicted hands, the mistakes, and two error plots."""
+@st.cache_data(show_spinner="Asking the dial reader where each clock's 12 is...",
+               max_entries=8)
+def picture_poses(run_id: str, images: np.ndarray) -> list | None:
+    """The poses a stored dial reader sees in these clocks, or None (see read_picture_poses)."""
+    return read_picture_poses(components.run_store().get(run_id), images)
+
+
+def render_prediction_views(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray,
+                            run_id: str | None = None) -> None:
+    """Test clocks with their predicted hands, the mistakes, and two error plots.
+
+    With `run_id` of a dial reader (and a warm standby to ask), the hands are drawn in each
+    picture's frame, over the clock's own hands; otherwise upright from the centre.
+    """
     captions = drawing.prediction_captions(labels, predicted)
-    st.markdown("**Test clocks with the predicted hands** (red: hour, blue: minute; drawn "
-                "upright from the centre)")
     shown = np.arange(min(GRID_COUNT, len(labels)))
+    wrong = results.mistakes(labels, predicted, WORST_COUNT)
+    picked = np.concatenate([shown, wrong]).astype(int)
+    poses = picture_poses(run_id, images[picked]) if run_id else None
+    frame = ("in each picture's frame: where the model sees the 12, mirrored when it sees a "
+             "mirror" if poses else "upright from the centre")
+    st.markdown(f"**Test clocks with the predicted hands** (red: hour, blue: minute; drawn "
+                f"{frame})")
     st.plotly_chart(drawing.clock_grid(images[shown], predicted[shown],
-                                       [captions[i] for i in shown]),
+                                       [captions[i] for i in shown],
+                                       poses=poses[:len(shown)] if poses else None),
                     width="stretch", key="clock_grid")
     st.markdown("**Clocks read wrong** (the largest errors first)")
-    wrong = results.mistakes(labels, predicted, WORST_COUNT)
     if len(wrong) == 0:
         st.success(f"No errors: all {len(labels):,} test clocks are read to the minute.",
                    icon=":material/check_circle:")
     else:
         st.plotly_chart(drawing.clock_grid(images[wrong], predicted[wrong],
-                                           [captions[i] for i in wrong]),
+                                           [captions[i] for i in wrong],
+                                           poses=poses[len(shown):] if poses else None),
                         width="stretch", key="clock_worst")
     hours, errors = drawing.error_by_time(labels, predicted)
     left, right = st.columns(2)
@@ -101,7 +121,7 @@ def render_test_clocks(run: Run) -> None:
         st.warning(f"The stored predictions ({len(predicted)}) do not match the test clocks "
                    f"({len(labels)}) any more.", icon=":material/warning:")
         return
-    render_prediction_views(images, labels, predicted)
+    render_prediction_views(images, labels, predicted, run.run_id)
 
 
 def render() -> None:
