@@ -10,6 +10,7 @@
 Prints the load average next to each number (the machine may be shared).
 
     DLNN_DATA_DIR=../shared/datasets python bench/ray_overhead.py [--rounds 2] [--members 4]
+        [--subset 0 --epochs 3]   # a full-data run instead of the 5,000-image one
 """
 
 from __future__ import annotations
@@ -54,19 +55,23 @@ def load() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--members", type=int, default=4)
+    parser.add_argument("--members", type=int, default=4, help="sweep size; 0: no sweep")
+    parser.add_argument("--subset", type=int, default=CONFIG.subset,
+                        help="training images of the run; 0: all 60,000")
+    parser.add_argument("--epochs", type=int, default=CONFIG.epochs)
     args = parser.parse_args()
+    config = CONFIG.replace(subset=args.subset or None, epochs=args.epochs)
     os.environ["DLNN_STANDBY_WORKER"] = "0"
     store = RunStore(Path(tempfile.mkdtemp(prefix="dlnn-ray-bench-")))
-    print(f"one run: {CONFIG!r}; {load()}", flush=True)
+    print(f"one run: {config!r}; {load()}", flush=True)
     with ray_executor.head_node(num_cpus=2) as address:
         os.environ["RAY_ADDRESS"] = address
-        wall_seconds([CONFIG.replace(seed=99)], store, runner.RAY)  # the cluster's first job
+        wall_seconds([config.replace(seed=99)], store, runner.RAY)  # the cluster's first job
         times: dict[str, list[float]] = {runner.LOCAL: [], runner.RAY: []}
         for round_ in range(args.rounds):
             order = (runner.LOCAL, runner.RAY) if round_ % 2 == 0 else (runner.RAY, runner.LOCAL)
             for executor in order:
-                seconds = wall_seconds([CONFIG], store, executor)
+                seconds = wall_seconds([config], store, executor)
                 times[executor].append(seconds)
                 print(f"  {executor:<5} round {round_ + 1}: {seconds:6.1f} s  {load()}",
                       flush=True)
@@ -74,8 +79,8 @@ def main() -> None:
         print(f"one run: local {local:.1f} s, ray {remote:.1f} s, ray / local "
               f"{remote / local:.3f} (fastest rounds)", flush=True)
 
-        sweep = [CONFIG.replace(optimizer=name) for name in OPTIMIZERS[:args.members]]
-        for executor in (runner.LOCAL, runner.RAY):
+        sweep = [config.replace(optimizer=name) for name in OPTIMIZERS[:args.members]]
+        for executor in (runner.LOCAL, runner.RAY) if sweep else ():
             seconds = wall_seconds(sweep, store, executor)
             print(f"sweep of {len(sweep)}: {executor:<5} {seconds:6.1f} s  {load()}",
                   flush=True)
