@@ -161,6 +161,8 @@ MEASURED: list[dict[str, Any]] = [
               "report sweeps", 27, 152, 0.9843),
     _measured("mlp-keras/mnist", "mlp-keras, adam (lr 0.001), relu, random_normal",
               "quick sweeps", 15, 137, 0.9797),
+    _measured("mlp-keras/fashion-mnist", "mlp-keras, nadam (lr 0.001), relu, random_uniform",
+              "report sweeps", 19, 136, 0.8884),
     _measured("mlp-keras/fashion-mnist", "mlp-keras, adamax (lr 0.002), tanh, random_normal",
               "quick sweeps", 16, 134, 0.8785),
     _measured("cnn-keras/mnist", "cnn-keras-example, nadam (lr 0.001), tanh, glorot_uniform",
