@@ -148,6 +148,8 @@ def config_caption(config: RunConfig) -> str:
         parts.append(f"{config.pooling} pooling")
     parts += [f"batch {config.batch_size}", f"{config.epochs} epochs", f"subset {subset}",
               f"seed {config.seed}"]
+    if config.backend != fields["backend"].default:
+        parts.append(f"{config.backend} backend")
     if config.permute:
         parts.append("permuted pixels")
     if config.early_stopping:

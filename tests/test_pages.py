@@ -369,3 +369,10 @@ def test_two_sessions_each_follow_their_own_run(lab):
     finally:
         for run_id in run_ids:
             RunStore().get(run_id).request_stop()
+
+
+def test_a_runs_caption_names_a_backend_other_than_the_default() -> None:
+    from pages.components import config_caption
+
+    assert "backend" not in config_caption(RunConfig())
+    assert config_caption(RunConfig(backend="jax")).endswith("seed 0 · jax backend")
