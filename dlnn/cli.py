@@ -37,6 +37,7 @@ from dlnn.runs import DAMAGED, Run, RunDamaged, RunStore
 
 # How often `train` logs a batch (not a RunConfig field: it changes no result).
 LOG_EVERY = Field("log_every", int, 5, "a batch event every N batches", low=1, high=10_000)
+PORT = Field("port", int, 6006, "a TCP port", low=1, high=65_535)
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -97,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train even if this configuration already finished")
     train.add_argument("--json", action="store_true",
                        help="print one JSON object at the end instead of progress")
-    train.add_argument("--log-every", type=_log_every, default=5, metavar="N",
+    train.add_argument("--log-every", type=_declared(LOG_EVERY), default=5, metavar="N",
                        help=f"{LOG_EVERY.help}; {LOG_EVERY.allowed_text()} [5]")
     train.set_defaults(handler=command_train)
 
@@ -121,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the runs to open (default: every stored run)")
     board.add_argument("--start", action="store_true",
                        help="start TensorBoard here instead of printing the command")
-    board.add_argument("--port", type=int, default=None,
+    board.add_argument("--port", type=_declared(PORT), default=None,
                        help="TensorBoard's port [6006, or the next free one]")
     board.set_defaults(handler=command_tensorboard)
 
@@ -140,13 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _log_every(text: str) -> int:
-    try:
-        value = LOG_EVERY.parse(text)
-        LOG_EVERY.check(value)
-    except ConfigError as error:
-        raise argparse.ArgumentTypeError(error.reason) from None
-    return value
+def _declared(declared: Field) -> Any:
+    """An argparse `type` that parses and checks a value as `declared` says."""
+    def parse(text: str) -> Any:
+        try:
+            value = declared.parse(text)
+            declared.check(value)
+        except ConfigError as error:
+            raise argparse.ArgumentTypeError(error.reason) from None
+        return value
+    return parse
 
 
 def add_reproduce_command(commands: Any) -> None:

@@ -106,3 +106,10 @@ def test_runs_table_shows_each_task_its_own_numbers(dlnn_dirs: Path, capsys) -> 
     assert main(["runs", "--json"]) == 0
     summaries = {s["run_id"]: s for s in json.loads(capsys.readouterr().out)}
     assert summaries[clock.run_id]["headline"]["test_cse_minutes"] == 12.5
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999999", "http"])
+def test_tensorboard_refuses_a_port_that_cannot_be(dlnn_dirs: Path, port: str, capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["tensorboard", "--port", port])
+    assert "argument --port" in capsys.readouterr().err
