@@ -103,3 +103,14 @@ def test_reproduce_table_adds_the_held_out_makes_when_measured(capsys) -> None:
     out = capsys.readouterr().out
     assert "held-out CSE" in out and "4.25" in out and "0.9600" in out
     assert "makes the model never saw" in out
+
+
+def test_reproduce_table_says_which_model_read_framed_clocks(capsys) -> None:
+    from dlnn.clocks.cli import print_task3_table
+
+    row = {"model": "clock-dial", "hour_accuracy": 0.99, "minute_mae": 0.5, "cse_minutes": 0.8,
+           "train_seconds": 100.0, "run_id": "r1"}
+    print_task3_table({"baseline": {**row, "model": "clock-two-head", "framed": False},
+                       "best": {**row, "framed": True}})
+    lines = [line for line in capsys.readouterr().out.splitlines() if "framed" in line]
+    assert len(lines) == 1 and lines[0].startswith("best (clock-dial) read every picture framed")

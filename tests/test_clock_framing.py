@@ -74,7 +74,8 @@ def test_centre_and_radius_found_on_moved_and_scaled_clocks(preset, centre_error
         frame = find_clock(picture)
         assert frame.found
         assert np.hypot(frame.x - x, frame.y - y) < centre_error * radius, (offset, scale)
-        assert frame.radius == pytest.approx(radius, rel=0.08), (offset, scale)
+        # the rim's inner edge or its outer one, 1.08 dial radii out
+        assert frame.radius == pytest.approx(radius * 1.04, rel=0.06), (offset, scale)
 
 
 def test_reading_stays_right_wherever_the_clock_is() -> None:

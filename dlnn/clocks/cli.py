@@ -126,6 +126,7 @@ def _output_path(value: str, option: str, *, folder: bool) -> Path:
 
 def command_evaluate(args: argparse.Namespace) -> int:
     from dlnn.clocks.course import CourseDataError, load_course_data
+    from dlnn.clocks.framing import frame_clocks
 
     run = _run(args.run)
     table = _output_path(args.predictions, "--predictions", folder=False) if (
@@ -134,6 +135,8 @@ def command_evaluate(args: argparse.Namespace) -> int:
 
     try:
         images, labels = load_course_data(args.data)
+        if run.config.frame_clocks:  # framed as the run's own clocks were
+            images = frame_clocks(images, run.config.image_size)[0]
         predicted = read_times(run, images)
     except (CourseDataError, ValueError) as error:
         raise _fail(str(error)) from None
@@ -201,6 +204,11 @@ def print_task3_table(rows: dict[str, dict[str, Any]]) -> None:
     if held_out:
         print("CSE, hour acc., minute MAE: test clocks of the training makes; held-out: clocks "
               "of makes the model never saw.")
+    for role, row in rows.items():
+        if row.get("framed"):
+            print(f"{role} ({row['model']}) read every picture framed: the clock's centre and "
+                  "radius measured on the picture (dlnn.clocks.framing), the picture cropped "
+                  "round it.")
 
 
 def _number(value: float | None, digits: int) -> str:

@@ -7,6 +7,10 @@ drawn with the run's seed and cached under `cache/clocks/`; a preset with a pool
 set of the makes kept out (`render.split_makes`, seeded by the run's seed); `clocks-course` is a
 folder in the course's format
 (`RunConfig.data_path`: `images.npy` and `labels.npy`), resized to `image_size` when needed.
+With `RunConfig.frame_clocks` every picture (training, validation, test and held-out alike)
+is framed before the model sees it: the clock's centre and radius measured on the picture
+(`dlnn.clocks.framing`) and the picture cropped so that the clock sits centred at the size the
+generator draws, as a photo is on "Your photo"; framed sets are cached too (`load_or_frame`).
 Either way the set is shuffled with the seed and cut 80/10/10 (the validation share is
 `RunConfig.validation_fraction`). Only numpy and Pillow here: the dashboard draws test clocks
 without TensorFlow.
@@ -21,13 +25,25 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import io
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dlnn.clocks.course import CourseSplit, load_course_data, split_course_data
+from dlnn.clocks.framing import FRAMING_VERSION, frame_clock, frame_clocks
 from dlnn.clocks.lab import CLOCK_DATASETS, TEST_FRACTION
-from dlnn.clocks.render import PRESETS, ClockStyle, load_or_generate, make_ids, split_makes
+from dlnn.clocks.render import (
+    PRESETS,
+    ClockStyle,
+    cache_path,
+    load_or_generate,
+    make_ids,
+    split_makes,
+)
+from dlnn.files import write_atomic
 
 if TYPE_CHECKING:
     from dlnn.config import RunConfig
@@ -55,12 +71,57 @@ def resize_images(images: np.ndarray, size: int) -> np.ndarray:
 
 
 def load_clock_images(config: RunConfig) -> tuple[np.ndarray, np.ndarray]:
-    """All images (N, size, size) uint8 and labels (N, 2) [hour, minute] of the run's set."""
+    """All images (N, size, size) uint8 and labels (N, 2) [hour, minute] of the run's set,
+    framed (`RunConfig.frame_clocks`) when the run asks."""
     if CLOCK_DATASETS[config.dataset] is None:
         images, labels = load_course_data(config.data_path or "")
+        if config.frame_clocks:
+            return frame_clocks(images, config.image_size)[0], labels
         return resize_images(images, config.image_size), labels
-    style = clock_style(config)
-    return load_or_generate(config.clock_images, style, config.seed, training_makes(config))
+    return _generated(config, config.clock_images, config.seed, training_makes(config))
+
+
+def _generated(config: RunConfig, n: int, seed: int, makes: tuple[int, ...] | None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """`n` clocks of the run's style, through the caches; framed when the run asks."""
+    load = load_or_frame if config.frame_clocks else load_or_generate
+    return load(n, clock_style(config), seed, makes)
+
+
+def framed_cache_path(n: int, style: ClockStyle, seed: int,
+                      makes: tuple[int, ...] | None = None) -> Path:
+    """Where `load_or_frame` keeps a framed set: beside the generated one, named after it
+    and the framing's version."""
+    generated = cache_path(n, style, seed, makes)
+    return generated.with_name(f"{generated.stem}-framed{FRAMING_VERSION}.npz")
+
+
+def load_or_frame(n: int, style: ClockStyle, seed: int = 0,
+                  makes: tuple[int, ...] | None = None,
+                  frame: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """`load_or_generate`'s set with every picture framed by `framing.frame_clocks`, cached.
+
+    Each clock's centre and radius are measured on its picture (`find_clock`), as they are
+    on a photo, never taken from the generator. The file also holds the frames found
+    (`frames`: x, y, radius, found). The labels are the generated set's, unchanged. `frame`
+    replaces `frame_clocks` when the set is not cached yet (the same framing, in parallel,
+    say).
+    """
+    path = framed_cache_path(n, style, seed, makes)
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            images, labels = stored["images"], stored["labels"]
+    except (FileNotFoundError, ValueError, KeyError, OSError):
+        generated, labels = load_or_generate(n, style, seed, makes)
+        images, frames = (frame or frame_clocks)(generated)
+
+        def write(handle: io.BufferedIOBase) -> None:
+            np.savez(handle, images=images, labels=labels, frames=frames)
+
+        write_atomic(path, write)
+    images.flags.writeable = False
+    return images, labels
 
 
 def makes_split(config: RunConfig) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
@@ -92,7 +153,7 @@ def held_out_clocks(config: RunConfig) -> tuple[np.ndarray, np.ndarray] | None:
     if split is None:
         return None
     count = max(1, round(config.clock_images * TEST_FRACTION))
-    return load_or_generate(count, clock_style(config), config.seed + HELD_OUT_SEED, split[1])
+    return _generated(config, count, config.seed + HELD_OUT_SEED, split[1])
 
 
 def clock_split(config: RunConfig) -> CourseSplit:
@@ -118,7 +179,5 @@ def photo_to_clock(image: np.ndarray, size: int) -> np.ndarray:
     round rim: the central square). A photo still in a file or an upload goes through
     `dlnn.clocks.photo.read_clock_photo`, which checks its size and pixel format first.
     """
-    from dlnn.clocks.framing import frame_clock
-
     return frame_clock(np.asarray(image), size)
 

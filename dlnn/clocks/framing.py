@@ -13,6 +13,9 @@ within 1% of the dial radius, measured at 64-150 px). When no round rim is found
 `MIN_ROUNDNESS` of the directions round the centre see an edge there), the picture is read as
 it is, centred.
 
+`frame_clocks` frames a whole set, each picture by its own measured frame: what a run with
+`RunConfig.frame_clocks` trains and is tested on (`dlnn.clocks.datasets.load_or_frame`).
+
 `place_clock` is the opposite, an image-level transform for tests and demonstrations: it puts a
 clock image into a larger picture, moved and scaled.
 
@@ -36,9 +39,18 @@ CANONICAL_RADIUS = PRESETS["easy"].scale  # dial radius / picture side, as the g
 WORK_SIDE = 128  # the circle finder works on a copy whose shorter side is at most this
 MIN_RADIUS, MAX_RADIUS = 0.12, 0.6  # dial radii looked for, as fractions of the shorter side
 EDGE_SHARE = 0.12  # the strongest edge pixels that vote
-RADIAL = 0.9  # |cos| between an edge's gradient and the direction to the centre, for the rim
+DIRECTIONS = 36  # gradient directions told apart when pairing opposite edges
+ACROSS = 0.5  # least |cos| between an edge's gradient and its chord (0.9 on a dial tilted 50°)
+CENTRE_TOLERANCE = 1.5  # pixels: chords halved this close to the centre belong to its clock
+MIN_CHORDS = 5  # fewer such chords: no clock
+CANDIDATES = 4  # centres tried, most votes first, for one that a round rim surrounds
+CHORD_COURSES = 4  # ways a chord may run told apart: a clock's centre halves chords of each
+RIM_QUANTILE = 0.75  # the rim's half-axis: this weighted quantile of those chords' halves
+BOTH_EDGES = 0.15  # each polarity's least share of the chords when a rim shows both edges
 SECTORS = 36  # directions round the centre in which the rim is looked for
-MIN_ROUNDNESS = 0.6  # share of those directions that must see the rim
+MIN_ROUNDNESS = 0.5  # share of those directions that must see the rim
+FRAMING_VERSION = 2  # bump when what `find_clock` or `frame_clock` make changes: cached framed
+# sets (`datasets.load_or_frame`) are then framed again
 
 
 @dataclass(frozen=True)
@@ -85,46 +97,102 @@ def _edges(grey: np.ndarray) -> tuple[np.ndarray, ...]:
     return x, y, gx[y, x] / weight, gy[y, x] / weight, weight
 
 
-def _find_centre(x, y, ux, uy, weight, width: int, height: int) -> tuple[float, float]:
-    """The point most edges' gradient lines pass through at a clock-like distance."""
-    side = min(width, height)
-    distances = np.arange(MIN_RADIUS * side, MAX_RADIUS * 1.1 * side)
-    votes = np.zeros(height * width)
-    for sign in (1.0, -1.0):
-        cx = np.rint(x[:, None] + sign * ux[:, None] * distances[None, :]).astype(np.int64)
-        cy = np.rint(y[:, None] + sign * uy[:, None] * distances[None, :]).astype(np.int64)
-        inside = (cx >= 0) & (cx < width) & (cy >= 0) & (cy < height)
-        spread = np.broadcast_to(weight[:, None], cx.shape)
-        votes += np.bincount((cy * width + cx)[inside], spread[inside], height * width)
+@dataclass(frozen=True)
+class _Chords:
+    """Pairs of edge pixels whose gradients are opposite and point both into the chord
+    between them or both out of it: opposite sides of a round or elliptical edge."""
+
+    x: np.ndarray  # (M,) the chord's midpoint
+    y: np.ndarray
+    half: np.ndarray  # half its length
+    weight: np.ndarray  # the two edges' strength, times the chord's length squared
+    inward: np.ndarray  # whether the gradients point into the chord (light inside the edge)
+    course: np.ndarray  # which of CHORD_COURSES ways the chord runs (its angle, mod 180°)
+    ends: tuple[np.ndarray, np.ndarray]  # (x, y) of both ends, (2M,) each
+
+
+def _chords(x, y, ux, uy, weight, side: int) -> _Chords:
+    """The chords of clock-like length between edges of opposite gradient directions."""
+    bins = np.floor((np.arctan2(uy, ux) + np.pi) / (2 * np.pi) * DIRECTIONS).astype(int)
+    bins %= DIRECTIONS
+    members = [np.flatnonzero(bins == k) for k in range(DIRECTIONS)]
+    firsts, seconds = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for k in range(DIRECTIONS // 2):
+        for offset in (-1, 0, 1):  # the opposite direction, give or take a bin
+            other = members[(k + DIRECTIONS // 2 + offset) % DIRECTIONS]
+            first, second = np.meshgrid(members[k], other, indexing="ij")
+            firsts.append(first.ravel())
+            seconds.append(second.ravel())
+    a, b = np.concatenate(firsts), np.concatenate(seconds)
+    dx, dy = x[b] - x[a], y[b] - y[a]
+    length = np.hypot(dx, dy)
+    along_a = ux[a] * dx + uy[a] * dy  # > 0: a's gradient points across the chord
+    along_b = -(ux[b] * dx + uy[b] * dy)
+    keep = ((length >= 2 * MIN_RADIUS * side) & (length <= 2 * MAX_RADIUS * side)
+            & (np.sign(along_a) == np.sign(along_b))
+            & (np.abs(along_a) > ACROSS * length) & (np.abs(along_b) > ACROSS * length))
+    a, b, length, inward = a[keep], b[keep], length[keep], along_a[keep] > 0
+    course = np.floor(np.mod(np.arctan2(dy[keep], dx[keep]), np.pi) / np.pi * CHORD_COURSES)
+    return _Chords((x[a] + x[b]) / 2, (y[a] + y[b]) / 2, length / 2,
+                   np.sqrt(weight[a] * weight[b]) * length ** 2, inward,
+                   np.minimum(course, CHORD_COURSES - 1).astype(np.int64),
+                   (np.concatenate([x[a], x[b]]), np.concatenate([y[a], y[b]])))
+
+
+def _find_centres(chords: _Chords, width: int, height: int) -> list[tuple[float, float]]:
+    """The points most chords are halved at (their weighted midpoints, refined), most votes
+    first: up to CANDIDATES, apart by more than the vote blur."""
+    column = np.clip(np.rint(chords.x).astype(np.int64), 0, width - 1)
+    row = np.clip(np.rint(chords.y).astype(np.int64), 0, height - 1)
+    # A clock's centre halves chords running every way; the midline between two straight
+    # edges (a door, a picture's border) only chords running one way: votes are counted per
+    # course and multiplied.
+    votes = np.ones(height * width)
+    for course in range(CHORD_COURSES):
+        chosen = chords.course == course
+        part = np.bincount((row * width + column)[chosen], chords.weight[chosen], width * height)
+        part = part.reshape(height, width)
+        for axis in (0, 1):  # a 3-pixel box blur: neighbouring votes count together
+            part = sum(np.roll(part, shift, axis=axis) for shift in (-1, 0, 1))
+        votes = votes * (part.ravel() + 1e-3 * part.max())
     votes = votes.reshape(height, width)
-    for axis in (0, 1):  # a 5-pixel box blur: neighbouring votes count together
-        votes = sum(np.roll(votes, shift, axis=axis) for shift in range(-2, 3))
-    row, column = np.unravel_index(np.argmax(votes), votes.shape)
-    # refine to the centroid of the votes around the peak
-    rows = slice(max(row - 2, 0), row + 3)
-    columns = slice(max(column - 2, 0), column + 3)
-    patch = votes[rows, columns]
-    yy, xx = np.mgrid[rows, columns]
-    return float((xx * patch).sum() / patch.sum()), float((yy * patch).sum() / patch.sum())
+    centres = []
+    for _ in range(CANDIDATES):
+        peak_row, peak_column = np.unravel_index(np.argmax(votes), votes.shape)
+        if votes[peak_row, peak_column] <= 0:
+            break
+        near = np.hypot(chords.x - peak_column, chords.y - peak_row) <= CENTRE_TOLERANCE + 1
+        centres.append((float(np.average(chords.x[near], weights=chords.weight[near])),
+                        float(np.average(chords.y[near], weights=chords.weight[near]))))
+        votes[max(peak_row - 3, 0):peak_row + 4, max(peak_column - 3, 0):peak_column + 4] = 0
+    return centres
 
 
-def _find_rim(x, y, ux, uy, weight, centre: tuple[float, float], side: int
-              ) -> tuple[float, float]:
-    """The rim's distance from the centre and the share of directions that see it."""
-    dx, dy = x - centre[0], y - centre[1]
-    distance = np.hypot(dx, dy)
-    near = distance > 0.5
-    radial = np.abs(ux * dx + uy * dy) > RADIAL * np.where(near, distance, 1.0)
-    usable = radial & near & (distance >= MIN_RADIUS * side)
-    usable &= distance <= MAX_RADIUS * 1.1 * side
-    if not usable.any():
+def _quantile(values: np.ndarray, weight: np.ndarray) -> float:
+    """The RIM_QUANTILE weighted quantile of `values`."""
+    order = np.argsort(values)
+    share = np.cumsum(weight[order]) / weight.sum()
+    return float(values[order][min(np.searchsorted(share, RIM_QUANTILE), len(values) - 1)])
+
+
+def _find_rim(chords: _Chords, centre: tuple[float, float]) -> tuple[float, float]:
+    """The rim's half-axis (the long one of a tilted dial) and the share of the directions
+    round the centre in which chords halved there end."""
+    near = np.hypot(chords.x - centre[0], chords.y - centre[1]) <= CENTRE_TOLERANCE
+    if near.sum() < MIN_CHORDS:
         return 0.0, 0.0
-    bins = np.arange(0, int(distance[usable].max()) + 3)
-    histogram, _ = np.histogram(distance[usable], bins=bins, weights=weight[usable])
-    histogram = np.convolve(histogram, [1, 2, 3, 2, 1], mode="same")
-    rim = float(np.argmax(histogram)) + 0.5
-    ring = usable & (np.abs(distance - rim) <= max(2.0, 0.06 * rim))
-    sectors = np.floor((np.arctan2(dy[ring], dx[ring]) + np.pi) / (2 * np.pi) * SECTORS)
+    half, weight = chords.half[near], chords.weight[near]
+    rim = _quantile(half, weight)
+    # A rim of its own shade has two edges, the face's and the wall's, of opposite polarity:
+    # the face's edge is the inner one.
+    inward = chords.inward[near]
+    if min(weight[inward].sum(), weight[~inward].sum()) > BOTH_EDGES * weight.sum():
+        rim = min(rim, _quantile(half[inward], weight[inward]),
+                  _quantile(half[~inward], weight[~inward]))
+    ends_x, ends_y = (end[np.concatenate([near, near])] for end in chords.ends)
+    outer = np.hypot(ends_x - centre[0], ends_y - centre[1]) > 0.5 * rim
+    sectors = np.floor((np.arctan2(ends_y[outer] - centre[1], ends_x[outer] - centre[0]) + np.pi)
+                       / (2 * np.pi) * SECTORS)
     return rim, len(np.unique(sectors)) / SECTORS
 
 
@@ -141,16 +209,16 @@ def find_clock(image: np.ndarray | Image.Image) -> ClockFrame:
                                  Image.BILINEAR, reducing_gap=2.0)
     grey = np.asarray(picture, dtype=np.float64)
     small_height, small_width = grey.shape
-    edges = _edges(grey)
-    if len(edges[0]) == 0:
+    chords = _chords(*_edges(grey), min(small_width, small_height))
+    if len(chords.half) < MIN_CHORDS:
         return centred_frame(width, height)
-    centre = _find_centre(*edges, small_width, small_height)
-    rim, roundness = _find_rim(*edges, centre, min(small_width, small_height))
-    if roundness < MIN_ROUNDNESS:
-        return centred_frame(width, height)
-    scale = width / small_width
-    return ClockFrame(centre[0], centre[1], rim).scaled(scale)
-
+    # The most voted-for point that round edges surround: straight parallel edges (a door, a
+    # picture's border) halve many chords too, on a line, but only from two sides.
+    for centre in _find_centres(chords, small_width, small_height):
+        rim, roundness = _find_rim(chords, centre)
+        if roundness >= MIN_ROUNDNESS:
+            return ClockFrame(centre[0], centre[1], rim).scaled(width / small_width)
+    return centred_frame(width, height)
 
 def frame_clock(image: np.ndarray | Image.Image, size: int, frame: ClockFrame | None = None
                 ) -> np.ndarray:
@@ -177,6 +245,30 @@ def frame_clock(image: np.ndarray | Image.Image, size: int, frame: ClockFrame | 
         canvas.paste(picture.crop(inside), (inside[0] - box[0], inside[1] - box[1]))
     return np.asarray(canvas.resize((size, size), Image.BILINEAR, reducing_gap=2.0),
                       dtype=np.uint8)
+
+
+def frame_clocks(images: np.ndarray, size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every picture of a set framed as `frame_clock` frames one, each by its own measured frame.
+
+    Args:
+        images: (N, H, W) uint8 grey pictures.
+        size: side of the framed pictures (default: W).
+
+    Returns:
+        (N, size, size) uint8 framed pictures and (N, 4) float64 frames [x, y, radius, found]
+        in the input pictures' pixels (`found` 1.0 or 0.0).
+    """
+    images = np.asarray(images, dtype=np.uint8)
+    if images.ndim != 3:
+        raise ValueError(f"expected grey pictures (N, H, W), got shape {images.shape}")
+    size = size or images.shape[2]
+    framed = np.empty((len(images), size, size), dtype=np.uint8)
+    frames = np.empty((len(images), 4))
+    for index, image in enumerate(images):
+        frame = find_clock(image)
+        framed[index] = frame_clock(image, size, frame)
+        frames[index] = frame.x, frame.y, frame.radius, float(frame.found)
+    return framed, frames
 
 
 def _is_canonical(frame: ClockFrame, size: int) -> bool:

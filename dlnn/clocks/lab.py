@@ -84,6 +84,11 @@ FIELDS = (
     Field("augment", float, 0.0, "strength of random turns, shifts, zoom and contrast while "
           "training; 0 is off (the report: none)", lab=LAB, label="Augmentation", low=0.0,
           high=1.0, step=0.25, applies=_clocks),
+    Field("frame_clocks", bool, False, "find each clock's centre and radius in its picture "
+          "and crop the picture so the clock sits centred and as large as the models expect, "
+          "for training, validation and test clocks alike, as photos are framed; for clocks "
+          "off centre or small (any-clock); the report: none", lab=LAB,
+          label="Frame clocks", applies=_clocks),
 )
 
 

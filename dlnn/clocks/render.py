@@ -1103,6 +1103,30 @@ def generate_clocks(
     return render_clocks(labels[:, 0], labels[:, 1], style_or_preset, seed, makes), labels
 
 
+def clock_placements(n: int, style_or_preset: ClockStyle | str, seed: int = 0
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where `generate_clocks(n, style, seed)` draws each clock: the generator's own truth.
+
+    For measuring a clock finder (`dlnn.clocks.framing`) against; models never see it. The
+    placement does not depend on the makes.
+
+    Returns:
+        (n, 2) centres (x, y) in pixels (the image of the dial's centre), (n,) dial radii in
+        pixels before the tilt (the ellipse's long half-axis, up to perspective) and (n,)
+        tilts in degrees.
+    """
+    style = resolve_style(style_or_preset)
+    forward = np.linalg.inv(_draw(style, n, seed).poses)
+    centres = forward[:, :2, 2] / forward[:, 2:3, 2]
+    # forward = camera @ plane @ in_plane: its third row holds sin(tilt), its top left block
+    # less the centre's part is radius * depth times a block of determinant cos(tilt).
+    sin_tilt = np.hypot(forward[:, 2, 0], forward[:, 2, 1]) / forward[:, 2, 2] * _DEPTH
+    block = (forward[:, :2, :2] - centres[:, :, None] * forward[:, 2:3, :2]) / forward[:, 2:3, 2:3]
+    cos_tilt = np.sqrt(np.clip(1 - sin_tilt ** 2, 1e-12, 1))
+    radii = np.sqrt(np.abs(np.linalg.det(block)) / cos_tilt)
+    return centres, radii, np.degrees(np.arcsin(np.clip(sin_tilt, 0, 1)))
+
+
 # --- Cache of generated sets -------------------------------------------------------------------
 
 _MEMORY: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()

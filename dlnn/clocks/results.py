@@ -226,9 +226,10 @@ def run_choice(run: Run) -> str:
 def describe_data(config: RunConfig) -> str:
     """What a clock configuration trains on, in words."""
     preset = CLOCK_DATASETS.get(config.dataset)
+    framed = ", framed (centre and radius measured)" if config.frame_clocks else ""
     if preset is None:
         return (f"the course's photographs from {config.data_path or 'a folder'}, "
-                f"at {config.image_size} px")
+                f"at {config.image_size} px{framed}")
     style = PRESETS[preset]
     if style.rotation_degrees >= 180:
         pose = "turned any way round"
@@ -242,7 +243,7 @@ def describe_data(config: RunConfig) -> str:
         train, _ = split_makes(style, config.seed)
         pose += f", {len(train)} of {style.makes} makes"
     return (f"{config.clock_images:,} generated {preset} clocks ({pose}) at "
-            f"{config.image_size} px")
+            f"{config.image_size} px{framed}")
 
 
 def describe_setting(config: RunConfig) -> str:
@@ -251,7 +252,8 @@ def describe_setting(config: RunConfig) -> str:
     if preset is None:
         return (f"{config.model} on the course's photographs, {config.image_size} px, "
                 f"{config.epochs} epochs")
-    return (f"{config.model} on {preset} clocks, {config.image_size} px, "
+    framed = ", framed" if config.frame_clocks else ""
+    return (f"{config.model} on {preset} clocks{framed}, {config.image_size} px, "
             f"{config.clock_images:,} clocks, {config.epochs} epochs")
 
 

@@ -1,0 +1,162 @@
+"""The dial reader on framed any-clock clocks: in-make and held-out-make scores, timed.
+
+Not a test and not part of the lab: one self-contained measurement, made to run where only
+Keras and a backend are installed (no TensorFlow, no run store: the lab's clock task is
+driven directly, with the callbacks and early stopping a run gets). It
+
+1. generates the any-clock set of `reproduce task3 --preset any-clock --quick`'s model
+   (`class_setting("any-clock")`, with `--images` clocks) and the held-out-make test set, and
+   times it;
+2. frames every picture (`RunConfig.frame_clocks`, the measured centre and radius; in
+   `--workers` processes, written where the data set's cache expects it) and times it;
+3. trains the dial reader on the framed training makes for up to `--epochs` epochs or
+   `--budget` seconds of `model.fit`, whichever ends first, printing every epoch;
+4. prints the test scores on the training makes and on the held-out makes, as JSON (also
+   written to `--json`).
+
+    KERAS_BACKEND=jax python bench/clock_framed_train.py --images 18000 --epochs 40 \
+        --budget 400 --workers 16 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def frame_in_parallel(images: np.ndarray, workers: int) -> tuple[np.ndarray, np.ndarray]:
+    """`framing.frame_clocks` over chunks of the set in `workers` processes."""
+    from dlnn.clocks.framing import frame_clocks
+
+    if workers <= 1:
+        return frame_clocks(images)
+    chunks = np.array_split(np.asarray(images), workers * 4)
+    with ProcessPoolExecutor(workers) as pool:
+        parts = list(pool.map(frame_clocks, chunks))
+    return (np.concatenate([part[0] for part in parts]),
+            np.concatenate([part[1] for part in parts]))
+
+
+def prepare(config, workers: int) -> dict[str, object]:
+    """Generate and frame the run's sets into the data set's cache: the seconds each took,
+    how many clocks were framed and in how many no round rim was found."""
+    from dlnn.clocks import datasets
+    from dlnn.clocks.render import fonts_used
+
+    split = datasets.makes_split(config)
+    count = max(1, round(config.clock_images * datasets.TEST_FRACTION))
+    style = datasets.clock_style(config)
+    timings = {"generate_seconds": 0.0, "frame_seconds": 0.0, "framed": 0, "not_found": 0,
+               "fonts": fonts_used(style)}
+
+    def timed_frame(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        started = time.perf_counter()
+        framed, frames = frame_in_parallel(images, workers)
+        timings["frame_seconds"] += time.perf_counter() - started
+        timings["framed"] += len(images)
+        timings["not_found"] += int((frames[:, 3] == 0).sum())
+        return framed, frames
+
+    for n, seed, makes in ((config.clock_images, config.seed, split[0]),
+                           (count, config.seed + datasets.HELD_OUT_SEED, split[1])):
+        started = time.perf_counter()
+        datasets.load_or_generate(n, style, seed, makes)
+        timings["generate_seconds"] += time.perf_counter() - started
+        datasets.load_or_frame(n, style, seed, makes, frame=timed_frame)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--images", type=int, default=8000)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--budget", type=float, default=3600.0,
+                        help="seconds of model.fit after which no new epoch starts")
+    parser.add_argument("--workers", type=int, default=1, help="processes that frame")
+    parser.add_argument("--json", default=None, help="also write the result here")
+    args = parser.parse_args()
+    os.environ.setdefault("DLNN_CACHE_DIR", tempfile.mkdtemp(prefix="clock-framed-"))
+    backend = os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+    from dlnn.clocks.reproduce import class_setting
+
+    config = class_setting("any-clock").replace(
+        clock_images=args.images, epochs=args.epochs, backend=backend).validate()
+    assert config.frame_clocks
+    timings = prepare(config, args.workers)
+    print(json.dumps({"config": config.to_dict(), **timings}), flush=True)
+
+    import keras
+
+    from dlnn.clocks.task import ClockTask
+    from dlnn.training import _early_stopping
+
+    class Progress(keras.callbacks.Callback):
+        """Prints every epoch; stops before an epoch that would start past the budget."""
+
+        def on_train_begin(self, logs=None) -> None:
+            self.started = self.last = time.perf_counter()
+            self.history: list[dict[str, float]] = []
+
+        def on_epoch_end(self, epoch: int, logs=None) -> None:
+            now = time.perf_counter()
+            row = {"epoch": epoch + 1, "seconds": round(now - self.last, 1),
+                   **{key: round(float(logs[key]), 4) for key in
+                      ("loss", "val_cse", "val_hour_accuracy", "val_minute_error")
+                      if key in (logs or {})}}
+            self.history.append(row)
+            print(json.dumps(row), flush=True)
+            self.last = now
+            per_epoch = (now - self.started) / (epoch + 1)
+            if now - self.started + per_epoch > args.budget:
+                self.model.stop_training = True
+
+    keras.utils.set_random_seed(config.seed)
+    task = ClockTask()
+    started = time.perf_counter()
+    data = task.load_data(config)
+    load_seconds = time.perf_counter() - started
+    model = task.build_model(config, data)
+    progress = Progress()
+    started = time.perf_counter()
+    model.fit(data.x_train, data.y_train, validation_data=data.validation,
+              batch_size=config.batch_size, epochs=config.epochs, shuffle=True, verbose=0,
+              callbacks=[*task.callbacks(config, data), progress, *_early_stopping(config)])
+    fit_seconds = time.perf_counter() - started
+    result, _ = task.evaluate(config, model, data)
+    keys = ("test_cse_minutes", "test_cse_median_minutes", "test_hour_accuracy",
+            "test_minute_mae", "test_samples", "held_out_cse_minutes",
+            "held_out_cse_median_minutes", "held_out_hour_accuracy", "held_out_minute_mae",
+            "held_out_samples", "held_out_makes")
+    summary = {"backend": keras.backend.backend(), "devices": _devices(),
+               "images": config.clock_images, "image_size": config.image_size,
+               "epochs_run": len(progress.history), "fit_seconds": round(fit_seconds, 1),
+               "load_seconds": round(load_seconds, 1), **timings,
+               **{key: result.get(key) for key in keys}, "history": progress.history}
+    print(json.dumps(summary), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, indent=2))
+
+
+def _devices() -> str:
+    """The accelerator the backend trains on, in words."""
+    try:
+        import jax
+
+        return ", ".join(str(device) for device in jax.devices())
+    except ImportError:
+        return "unknown"
+
+
+if __name__ == "__main__":
+    main()
