@@ -14,6 +14,10 @@ driven directly, with the callbacks and early stopping a run gets). It
 4. prints the test scores on the training makes and on the held-out makes, as JSON (also
    written to `--json`).
 
+For diagnosis only (what limits the reader), `--framing true` frames at the generator's own
+centre and dial radius instead of the measured ones, `--framing none` not at all, and
+`--source-size` draws the pictures at another size than the lab's (twice the image size).
+
     KERAS_BACKEND=jax python bench/clock_framed_train.py --images 18000 --epochs 40 \
         --budget 400 --workers 16 --json out.json
 """
@@ -34,15 +38,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def frame_in_parallel(images: np.ndarray, workers: int) -> tuple[np.ndarray, np.ndarray]:
+def frame_in_parallel(images: np.ndarray, workers: int, size: int | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """`framing.frame_clocks` over chunks of the set in `workers` processes."""
     from dlnn.clocks.framing import frame_clocks
 
     if workers <= 1:
-        return frame_clocks(images)
+        return frame_clocks(images, size)
     chunks = np.array_split(np.asarray(images), workers * 4)
     with ProcessPoolExecutor(workers) as pool:
-        parts = list(pool.map(frame_clocks, chunks))
+        parts = list(pool.map(frame_clocks, chunks, [size] * len(chunks)))
     return (np.concatenate([part[0] for part in parts]),
             np.concatenate([part[1] for part in parts]))
 
@@ -55,13 +60,13 @@ def prepare(config, workers: int) -> dict[str, object]:
 
     split = datasets.makes_split(config)
     count = max(1, round(config.clock_images * datasets.TEST_FRACTION))
-    style = datasets.clock_style(config)
+    style = datasets.picture_style(config)
     timings = {"generate_seconds": 0.0, "frame_seconds": 0.0, "framed": 0, "not_found": 0,
                "fonts": fonts_used(style)}
 
-    def timed_frame(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def timed_frame(images: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
         started = time.perf_counter()
-        framed, frames = frame_in_parallel(images, workers)
+        framed, frames = frame_in_parallel(images, workers, size)
         timings["frame_seconds"] += time.perf_counter() - started
         timings["framed"] += len(images)
         timings["not_found"] += int((frames[:, 3] == 0).sum())
@@ -72,8 +77,54 @@ def prepare(config, workers: int) -> dict[str, object]:
         started = time.perf_counter()
         datasets.load_or_generate(n, style, seed, makes)
         timings["generate_seconds"] += time.perf_counter() - started
-        datasets.load_or_frame(n, style, seed, makes, frame=timed_frame)
+        datasets.load_or_frame(n, style, seed, makes, config.image_size, frame=timed_frame)
     return timings
+
+
+def prepare_diagnosis(config, framing: str, source_size: int, workers: int) -> dict[str, object]:
+    """For diagnosis only, never what the lab does: the run's framed sets made from pictures
+    of `source_size` pixels and framed either as measured or at the generator's own centre
+    and dial radius (`framing` "true"), written where the data set's cache expects them."""
+    import dataclasses
+
+    from dlnn.clocks import datasets
+    from dlnn.clocks.framing import ClockFrame, frame_clock
+    from dlnn.clocks.render import clock_placements
+    from dlnn.files import write_atomic
+
+    split = datasets.makes_split(config)
+    count = max(1, round(config.clock_images * datasets.TEST_FRACTION))
+    style = datasets.clock_style(config)
+    source = dataclasses.replace(style, size=source_size)
+    for n, seed, makes in ((config.clock_images, config.seed, split[0]),
+                           (count, config.seed + datasets.HELD_OUT_SEED, split[1])):
+        pictures, labels = datasets.load_or_generate(n, source, seed, makes)
+        if framing == "true":
+            centres, radii, _ = clock_placements(n, source, seed)
+            framed = np.stack([frame_clock(picture, style.size, ClockFrame(x, y, radius))
+                               for picture, (x, y), radius in zip(pictures, centres, radii,
+                                                                  strict=True)])
+        else:
+            framed = frame_in_parallel(pictures, workers, style.size)[0]
+        write_atomic(datasets.framed_cache_path(n, datasets.picture_style(config), seed, makes,
+                                                style.size),
+                     lambda handle, framed=framed, labels=labels: np.savez(
+                         handle, images=framed, labels=labels))
+    return {"framing": framing, "source_size": source_size}
+
+
+def any_clock_setting(backend: str):
+    """`class_setting("any-clock")` on `backend`. Built before it is validated: where
+    TensorFlow is not installed, a configuration on the default backend is not allowed."""
+    from dlnn import backends
+    from dlnn.clocks import reproduce
+
+    config = reproduce.OUR_BEST.replace(**{**reproduce.FULL_DATA, **reproduce.QUICK_DATA},
+                                        dataset=f"clocks-{reproduce.ANY_CLOCK}",
+                                        frame_clocks=True, backend=backend)
+    if "tensorflow" in backends.installed():
+        assert config == reproduce.class_setting(reproduce.ANY_CLOCK).replace(backend=backend)
+    return config
 
 
 def main() -> None:
@@ -84,16 +135,25 @@ def main() -> None:
                         help="seconds of model.fit after which no new epoch starts")
     parser.add_argument("--workers", type=int, default=1, help="processes that frame")
     parser.add_argument("--json", default=None, help="also write the result here")
+    parser.add_argument("--framing", choices=("measured", "true", "none"), default="measured",
+                        help="diagnosis: frame at the generator's own placement (true) or not "
+                             "at all (none) instead of as measured")
+    parser.add_argument("--source-size", type=int, default=None,
+                        help="diagnosis: frame pictures of this many pixels (default: the "
+                             "lab's, twice the image size)")
     args = parser.parse_args()
     os.environ.setdefault("DLNN_CACHE_DIR", tempfile.mkdtemp(prefix="clock-framed-"))
     backend = os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-    from dlnn.clocks.reproduce import class_setting
+    config = any_clock_setting(backend).replace(clock_images=args.images, epochs=args.epochs)
+    config = config.replace(frame_clocks=args.framing != "none").validate()
+    if args.framing == "true" or args.source_size:
+        from dlnn.clocks.lab import picture_size
 
-    config = class_setting("any-clock").replace(
-        clock_images=args.images, epochs=args.epochs, backend=backend).validate()
-    assert config.frame_clocks
-    timings = prepare(config, args.workers)
+        source = args.source_size or picture_size(config)
+        timings = prepare_diagnosis(config, args.framing, source, args.workers)
+    else:
+        timings = prepare(config, args.workers)
     print(json.dumps({"config": config.to_dict(), **timings}), flush=True)
 
     import keras

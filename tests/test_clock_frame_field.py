@@ -10,6 +10,7 @@ import pytest
 
 from dlnn.clocks import reproduce
 from dlnn.clocks.datasets import (
+    HELD_OUT_SEED,
     clock_make_ids,
     clock_split,
     framed_cache_path,
@@ -17,12 +18,14 @@ from dlnn.clocks.datasets import (
     load_clock_images,
     load_or_frame,
     makes_split,
+    picture_style,
 )
 from dlnn.clocks.framing import CANONICAL_RADIUS, frame_clocks
 from dlnn.clocks.render import (
     PRESETS,
     clock_placements,
     generate_clocks,
+    load_or_generate,
     make_pool,
 )
 from dlnn.config import ConfigError, RunConfig
@@ -46,19 +49,28 @@ def test_framing_changes_the_pictures_and_never_the_labels(dlnn_dirs: Path) -> N
     assert not np.array_equal(framed_held, held)
 
 
+def _pictures(config: RunConfig, held_out: bool = False) -> np.ndarray:
+    """The generated pictures a framed set is framed from: twice the image size."""
+    style = picture_style(config)
+    assert style.size == 2 * config.image_size
+    train_makes, held_makes = makes_split(config)
+    if held_out:
+        return load_or_generate(12, style, config.seed + HELD_OUT_SEED, held_makes)[0]
+    return load_or_generate(120, style, config.seed, train_makes)[0]
+
+
 def test_the_framed_set_is_the_measured_framing_of_the_generated_one(dlnn_dirs: Path) -> None:
     config = ANY.replace(frame_clocks=True).validate()
     images, _ = load_clock_images(config)
-    generated, _ = load_clock_images(config.replace(frame_clocks=False))
-    np.testing.assert_array_equal(images, frame_clocks(generated)[0])
+    np.testing.assert_array_equal(images, frame_clocks(_pictures(config), 48)[0])
     # cached beside the generated set, with the frames found; read back the same
     train_makes = makes_split(config)[0]
-    style = dataclasses.replace(PRESETS["any-clock"], size=48)
-    path = framed_cache_path(120, style, config.seed, train_makes)
+    style = picture_style(config)
+    path = framed_cache_path(120, style, config.seed, train_makes, 48)
     with np.load(path) as stored:
         np.testing.assert_array_equal(stored["images"], images)
         assert stored["frames"].shape == (120, 4)
-    again, _ = load_or_frame(120, style, config.seed, train_makes)
+    again, _ = load_or_frame(120, style, config.seed, train_makes, 48)
     np.testing.assert_array_equal(again, images)
     assert not again.flags.writeable
 
@@ -72,10 +84,10 @@ def test_held_out_makes_stay_held_out_when_framed(dlnn_dirs: Path) -> None:
     ids = clock_make_ids(config)
     seen = set(ids[split.order[:len(split.train_images) + len(split.val_images)]].tolist())
     assert seen <= set(train_makes) and not seen & set(held_makes)
-    np.testing.assert_array_equal(split.train_images, frame_clocks(plain.train_images)[0])
+    framed = frame_clocks(_pictures(config), 48)[0]
+    np.testing.assert_array_equal(split.train_images, framed[split.order[:len(split.train_images)]])
     held, _ = held_out_clocks(config)
-    np.testing.assert_array_equal(
-        held, frame_clocks(held_out_clocks(config.replace(frame_clocks=False))[0])[0])
+    np.testing.assert_array_equal(held, frame_clocks(_pictures(config, held_out=True), 48)[0])
 
 
 def _one_make(**changes: float) -> object:
@@ -132,3 +144,12 @@ def test_framed_sets_do_not_regenerate_the_clocks_once_cached(dlnn_dirs: Path,
     monkeypatch.setattr(datasets, "frame_clocks", refuse)
     again, _ = load_clock_images(config)
     np.testing.assert_array_equal(again, first)
+
+
+def test_the_data_budget_counts_the_larger_pictures_of_a_framed_set() -> None:
+    # 60,000 clocks of 128 px fit the lab's 2 GiB; drawn at 256 px to be framed, they do not
+    config = ANY.replace(clock_images=60000, image_size=128)
+    config.validate()
+    with pytest.raises(ConfigError) as error:
+        config.replace(frame_clocks=True).validate()
+    assert error.value.field == "clock_images" and "256x256" in str(error.value)

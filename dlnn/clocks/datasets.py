@@ -8,9 +8,11 @@ set of the makes kept out (`render.split_makes`, seeded by the run's seed); `clo
 folder in the course's format
 (`RunConfig.data_path`: `images.npy` and `labels.npy`), resized to `image_size` when needed.
 With `RunConfig.frame_clocks` every picture (training, validation, test and held-out alike)
-is framed before the model sees it: the clock's centre and radius measured on the picture
-(`dlnn.clocks.framing`) and the picture cropped so that the clock sits centred at the size the
-generator draws, as a photo is on "Your photo"; framed sets are cached too (`load_or_frame`).
+is framed before the model sees it: drawn at `lab.FRAMED_PICTURE_SCALE` times the image size
+(a photo is larger than what the model reads), the clock's centre and radius measured on the
+picture (`dlnn.clocks.framing`) and the picture cropped round it and scaled down to the image
+size, the clock centred as large as the generator draws it, as a photo is on "Your photo";
+framed sets are cached too (`load_or_frame`).
 Either way the set is shuffled with the seed and cut 80/10/10 (the validation share is
 `RunConfig.validation_fraction`). Only numpy and Pillow here: the dashboard draws test clocks
 without TensorFlow.
@@ -34,7 +36,7 @@ import numpy as np
 
 from dlnn.clocks.course import CourseSplit, load_course_data, split_course_data
 from dlnn.clocks.framing import FRAMING_VERSION, frame_clock, frame_clocks
-from dlnn.clocks.lab import CLOCK_DATASETS, TEST_FRACTION
+from dlnn.clocks.lab import CLOCK_DATASETS, TEST_FRACTION, picture_size
 from dlnn.clocks.render import (
     PRESETS,
     ClockStyle,
@@ -84,23 +86,31 @@ def load_clock_images(config: RunConfig) -> tuple[np.ndarray, np.ndarray]:
 def _generated(config: RunConfig, n: int, seed: int, makes: tuple[int, ...] | None
                ) -> tuple[np.ndarray, np.ndarray]:
     """`n` clocks of the run's style, through the caches; framed when the run asks."""
-    load = load_or_frame if config.frame_clocks else load_or_generate
-    return load(n, clock_style(config), seed, makes)
+    if not config.frame_clocks:
+        return load_or_generate(n, clock_style(config), seed, makes)
+    return load_or_frame(n, picture_style(config), seed, makes, size=config.image_size)
 
 
-def framed_cache_path(n: int, style: ClockStyle, seed: int,
-                      makes: tuple[int, ...] | None = None) -> Path:
-    """Where `load_or_frame` keeps a framed set: beside the generated one, named after it
-    and the framing's version."""
+def picture_style(config: RunConfig) -> ClockStyle:
+    """The style of a generated set's pictures: `clock_style`, drawn at `lab.picture_size`
+    (larger than the image size when they are framed)."""
+    return dataclasses.replace(clock_style(config), size=picture_size(config))
+
+
+def framed_cache_path(n: int, style: ClockStyle, seed: int, makes: tuple[int, ...] | None = None,
+                      size: int | None = None) -> Path:
+    """Where `load_or_frame` keeps a framed set: beside the generated one, named after it,
+    the framing's version and the framed size."""
     generated = cache_path(n, style, seed, makes)
-    return generated.with_name(f"{generated.stem}-framed{FRAMING_VERSION}.npz")
+    return generated.with_name(f"{generated.stem}-framed{FRAMING_VERSION}-{size or style.size}.npz")
 
 
 def load_or_frame(n: int, style: ClockStyle, seed: int = 0,
-                  makes: tuple[int, ...] | None = None,
-                  frame: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+                  makes: tuple[int, ...] | None = None, size: int | None = None,
+                  frame: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]] | None = None,
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """`load_or_generate`'s set with every picture framed by `framing.frame_clocks`, cached.
+    """`load_or_generate`'s set with every picture framed by `framing.frame_clocks` to `size`
+    pixels (default: the pictures' own), cached.
 
     Each clock's centre and radius are measured on its picture (`find_clock`), as they are
     on a photo, never taken from the generator. The file also holds the frames found
@@ -108,13 +118,14 @@ def load_or_frame(n: int, style: ClockStyle, seed: int = 0,
     replaces `frame_clocks` when the set is not cached yet (the same framing, in parallel,
     say).
     """
-    path = framed_cache_path(n, style, seed, makes)
+    size = size or style.size
+    path = framed_cache_path(n, style, seed, makes, size)
     try:
         with np.load(path, allow_pickle=False) as stored:
             images, labels = stored["images"], stored["labels"]
     except (FileNotFoundError, ValueError, KeyError, OSError):
         generated, labels = load_or_generate(n, style, seed, makes)
-        images, frames = (frame or frame_clocks)(generated)
+        images, frames = (frame or frame_clocks)(generated, size)
 
         def write(handle: io.BufferedIOBase) -> None:
             np.savez(handle, images=images, labels=labels, frames=frames)

@@ -27,6 +27,10 @@ CLOCK_DATASETS: dict[str, str | None] = {
     COURSE_DATASET: None,
 }
 TEST_FRACTION = 0.1  # the course's 80/10/10 split keeps a tenth for the test
+# A framed set's pictures (`frame_clocks`) are drawn this many times the image size, as a photo is
+# larger than what the model reads, and framed down to it: at one time, a clock half the picture
+# across is upsampled 2x and its numerals blur (measured: docs/benchmarks.md).
+FRAMED_PICTURE_SCALE = 2
 MAX_CLOCK_IMAGES = 200_000
 MAX_CONV_BLOCKS = 6
 
@@ -84,10 +88,11 @@ FIELDS = (
     Field("augment", float, 0.0, "strength of random turns, shifts, zoom and contrast while "
           "training; 0 is off (the report: none)", lab=LAB, label="Augmentation", low=0.0,
           high=1.0, step=0.25, applies=_clocks),
-    Field("frame_clocks", bool, False, "find each clock's centre and radius in its picture "
-          "and crop the picture so the clock sits centred and as large as the models expect, "
-          "for training, validation and test clocks alike, as photos are framed; for clocks "
-          "off centre or small (any-clock); the report: none", lab=LAB,
+    Field("frame_clocks", bool, False, "draw each generated clock in a picture twice the image "
+          "size, find its centre and radius there and crop the picture round it, so the clock "
+          "sits centred and as large as the models expect (training, validation and test "
+          "clocks alike, as photos are framed); for clocks off centre or small (any-clock); the "
+          "report: none", lab=LAB,
           label="Frame clocks", applies=_clocks),
 )
 
@@ -102,7 +107,7 @@ def check_clock_fields(config: RunConfig) -> None:
                           f"{config.image_size.bit_length() - 2} blocks (each halves the size)")
     if clocks and config.dataset != COURSE_DATASET:
         try:
-            check_clock_budget(config.clock_images, config.image_size)
+            check_clock_budget(config.clock_images, picture_size(config))
         except ValueError as error:
             raise ConfigError("clock_images", config.clock_images, str(error)) from None
     if config.dataset == COURSE_DATASET:
@@ -112,6 +117,12 @@ def check_clock_fields(config: RunConfig) -> None:
     elif config.data_path is not None:
         raise ConfigError("data_path", config.data_path,
                           "only the clocks-course data set reads a folder; leave it empty")
+
+
+def picture_size(config: RunConfig) -> int:
+    """Side of the pictures a generated clock set is drawn at: the image size, or for a framed
+    set FRAMED_PICTURE_SCALE times it."""
+    return config.image_size * (FRAMED_PICTURE_SCALE if config.frame_clocks else 1)
 
 
 def _clock_train_images(config: RunConfig) -> int:
