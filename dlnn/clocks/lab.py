@@ -88,11 +88,9 @@ FIELDS = (
     Field("augment", float, 0.0, "strength of random turns, shifts, zoom and contrast while "
           "training; 0 is off (the report: none)", lab=LAB, label="Augmentation", low=0.0,
           high=1.0, step=0.25, applies=_clocks),
-    Field("frame_clocks", bool, False, "draw each generated clock in a picture twice the image "
-          "size, find its centre and radius there and crop the picture round it, so the clock "
-          "sits centred and as large as the models expect (training, validation and test "
-          "clocks alike, as photos are framed); for clocks off centre or small (any-clock); the "
-          "report: none", lab=LAB,
+    Field("frame_clocks", bool, False, "find each clock's centre and radius (in a picture twice "
+          "the size) and crop round it, as photos are; for off-centre clocks (the report: none)",
+          lab=LAB,
           label="Frame clocks", applies=_clocks),
 )
 
