@@ -4,14 +4,16 @@ The clock models, the dial reader above all (it unrolls the picture around its c
 clock centred in the picture with its dial radius `CANONICAL_RADIUS` of the side, as the
 generator draws it. A photo rarely is: `find_clock` measures the clock's centre and radius
 from the picture itself, and `frame_clock` crops and resamples the picture so the clock sits
-as the models expect. No learning: a circle finder on the picture's edges (a gradient Hough
-transform). Every edge pixel votes for the points along its gradient (both ways: light face
-in a dark rim, or dark face in a light one); the rim's edges all point at the centre, so it
-collects the most votes. The radius is then the distance at which the most edges point
-straight at that centre: the rim's inner edge, where the face meets it (on generated clocks
-within 1% of the dial radius, measured at 64-150 px). When no round rim is found (fewer than
-`MIN_ROUNDNESS` of the directions round the centre see an edge there), the picture is read as
-it is, centred.
+as the models expect. No learning: a finder of round and elliptical (tilted) rims on the
+picture's edges. Edges of opposite gradient direction, both pointing into the chord between
+them or both out of it (light face in a dark rim, or dark face in a light one), are opposite
+sides of a rim, and every such chord votes at its midpoint: a circle's or an ellipse's chords
+of this kind are all halved at its centre. A centre must be voted for by chords running every
+way (the midline between two straight edges gets votes from one way only), and the chords
+halved there must end all round it (at least `MIN_ROUNDNESS` of the directions); the radius
+is a high percentile of their halves: the rim's long half-axis, its inner edge where both
+show (on generated clocks within 1-2% of the dial radius, measured at 64-96 px). When no
+round rim is found the picture is read as it is, centred.
 
 `frame_clocks` frames a whole set, each picture by its own measured frame: what a run with
 `RunConfig.frame_clocks` trains and is tested on (`dlnn.clocks.datasets.load_or_frame`).
@@ -23,7 +25,7 @@ Example:
     >>> picture = place_clock(render_clock(3, 0, "easy"), 200, centre=(70, 120), scale=0.6)
     >>> frame = find_clock(picture)
     >>> round(frame.x), round(frame.y), round(frame.radius), frame_clock(picture, 64).shape
-    (70, 121, 38, (64, 64))
+    (70, 120, 38, (64, 64))
 """
 
 from __future__ import annotations
