@@ -153,3 +153,16 @@ def test_the_data_budget_counts_the_larger_pictures_of_a_framed_set() -> None:
     with pytest.raises(ConfigError) as error:
         config.replace(frame_clocks=True).validate()
     assert error.value.field == "clock_images" and "256x256" in str(error.value)
+
+
+def test_clock_placements_are_the_generators_own() -> None:
+    style = dataclasses.replace(PRESETS["any-clock"], size=80, scale_jitter=0.0, tilt=40)
+    centres, radii, tilts = clock_placements(50, style, seed=2)
+    np.testing.assert_allclose(radii, 0.34 * 80)  # the dial radius, whatever the tilt
+    assert np.all(np.abs(centres - 39.5) <= 0.15 * 80 + 1e-9)
+    assert tilts.min() >= 0 and tilts.max() <= 40 and tilts.std() > 5
+    # on an upright, flat clock the rim's centre is the dial's: the finder finds it there
+    flat = dataclasses.replace(style, tilt=0, rotation_degrees=0, mirror_probability=0)
+    (x, y), = clock_placements(1, flat, seed=2)[0]
+    picture = generate_clocks(1, flat, seed=2)[0][0]
+    assert frame_clocks(picture[np.newaxis])[1][0, :2] == pytest.approx((x, y), abs=1.5)
