@@ -129,7 +129,8 @@ def compare_runs(
             ))
     if not fig.data:
         return empty_figure(title=title)
-    fig.update_layout(uirevision=metric, legend_title_text=legend_title)
+    # Beside the entries: above them (Streamlit's theme puts it there) it runs into the title.
+    fig.update_layout(uirevision=metric, legend_title={"text": legend_title, "side": "left"})
     fig.update_xaxes(title_text="epoch", dtick=epoch_dtick(_largest_x(fig)))
     fig.update_yaxes(title_text=metric)
     return _style(fig, title)

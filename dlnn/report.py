@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from dlnn import files, paths, registry
+from dlnn import paths, registry
 from dlnn.config import RunConfig
 from dlnn.runs import ACTIVE, Run, RunStore
 from dlnn.sweeps import duration_text, runs_by_key
@@ -254,8 +254,12 @@ def figure_file(label: str) -> str:
 
 
 def _write_text(path: Path, text: str) -> None:
-    payload = text.encode("utf-8")
-    files.write_atomic(path, lambda handle: handle.write(payload))
+    """Write a whole file under a temporary name, then rename it over `path` (the files keep
+    the user's usual permissions, unlike `files.write_atomic`'s private temporary files:
+    the report is meant to be opened and shared)."""
+    partial = path.with_name(f"{path.name}.part")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
 
 
 def _slug(label: str) -> str:
@@ -389,8 +393,10 @@ def figure_gap(runs: int, missing: int, drawn: bool) -> str:
     """What a figure lacks, in one line ('' when every run is drawn)."""
     if not drawn:
         return f"Missing: none of its {runs} runs has finished yet."
+    if missing == 1:
+        return f"1 of its {runs} runs is missing (or failed): its curve is not drawn."
     if missing:
-        return f"{missing} of its {runs} runs are missing; their curves are not drawn."
+        return f"{missing} of its {runs} runs are missing (or failed): their curves are not drawn."
     return ""
 
 

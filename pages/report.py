@@ -84,7 +84,7 @@ def render_contents(saved: report.SavedReport) -> None:
 def render_table(table: report.SavedTable) -> None:
     st.markdown(f"**{table.title}**")
     if table.rows:
-        st.dataframe(table.frame, hide_index=True, width="stretch")
+        st.table(table.frame, hide_index=True)
     else:
         st.warning(report.TABLE_MISSING, icon=":material/pending:")
     if table.note:

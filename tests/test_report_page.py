@@ -92,7 +92,7 @@ def test_a_complete_report_opens_at_once(dlnn_dirs: Path) -> None:
     assert not [button for button in at.button if button.key == "report.queue"]
     assert at.get("download_button")
     # Each part's tables as the document prints them, and its first figure; no document.
-    tables = [frame.value for frame in at.dataframe[1:]]
+    tables = [table.value for table in at.table]
     best = next(frame for frame in tables if "settings (chosen by the sweeps)" in frame.columns)
     assert f"{BEST_ACCURACY:.4g}" in set(best["ours"])
     clocks = next(frame for frame in tables if "common-sense error" in frame.columns)
