@@ -13,6 +13,8 @@ when asked for.
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -22,6 +24,9 @@ require_shell()
 
 from dlnn import report, sweeps  # noqa: E402  (after the shell check)
 from pages import components  # noqa: E402
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 COMMAND = "python -m dlnn reproduce all"
 PROTOCOLS = {True: "quick (class-sized: subsets, fewer epochs)", False: "the report's, full"}
@@ -58,8 +63,9 @@ def render_actions(saved: report.SavedReport) -> None:
         if st.button("Rebuild the file from the store (trains nothing)",
                      icon=":material/refresh:", key="report.rebuild"):
             build(saved.quick)
+        # Read when clicked, not on every run of the page (the file is 5 MB).
         st.download_button("Download the report (one HTML file)",
-                           saved.html.read_bytes(), file_name="dlnn-report.html",
+                           saved.html.read_bytes, file_name="dlnn-report.html",
                            mime="text/html", icon=":material/download:",
                            key="report.download")
 
@@ -106,7 +112,7 @@ def render_figures(part: str, figures: tuple[report.SavedFigure, ...]) -> None:
     st.markdown(f"**{figure.label}:** {figure.title}")
     if figure.gap:
         st.warning(figure.gap, icon=":material/pending:")
-    plotted = figure.load()
+    plotted = drawn_figure(str(figure.path), modified(figure.path), figure)
     if plotted is None:
         st.warning(f"`{figure.path}` cannot be read: rebuild the file.",
                    icon=":material/error:")
@@ -117,6 +123,21 @@ def render_figures(part: str, figures: tuple[report.SavedFigure, ...]) -> None:
     if figure.table is not None:
         with st.expander(figure.table.title):
             render_table(figure.table)
+
+
+@st.cache_resource(max_entries=40, show_spinner=False)
+def drawn_figure(path: str, written: int, _figure: report.SavedFigure) -> go.Figure | None:
+    """A saved figure read back, once per file written (`written`: its mtime): reading it
+    validates every trace, a noticeable part of the page's time on a busy machine."""
+    return _figure.load()
+
+
+def modified(path: Path) -> int:
+    """When `path` was last written (0: it is gone, and the figure says it cannot be read)."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def render_document(saved: report.SavedReport) -> None:

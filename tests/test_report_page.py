@@ -141,3 +141,15 @@ def test_a_report_written_before_the_page_showed_it_still_opens(dlnn_dirs: Path)
     assert not at.exception, at.exception
     assert [control.value for control in at.segmented_control] == [
         "Figure 1", "Figure 4", "Figure 6"]
+
+
+def test_a_garbled_figure_file_is_named_and_the_rest_drawn(dlnn_dirs: Path) -> None:
+    store = RunStore()
+    fill_report_store(store)
+    report.write_report(report.collect_parts(store, quick=True), True, store, png=False)
+    (report.report_folder() / "figure-1.json").write_text("{not json")
+    at = open_report()
+    assert any("figure-1.json` cannot be read: rebuild the file" in str(warning.value)
+               for warning in at.warning)
+    assert [chart.key for chart in at.get("plotly_chart")] == [
+        "report.plot.task2", "report.plot.task3"]
