@@ -221,6 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"dlnn: error: --{error.field.replace('_', '-')}: {error.reason}\n")
     except BrokenPipeError:  # `dlnn runs | head`: the reader has gone, nothing to say
         silence_stdout()
+    except KeyboardInterrupt:  # a second Ctrl-C, or one between runs: no traceback
+        print("\ndlnn: stopped; finished runs are kept, and the same command resumes",
+              file=sys.stderr)
+        code = 130
     return code
 
 

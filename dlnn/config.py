@@ -188,6 +188,11 @@ def _all_monitors() -> tuple[str, ...]:
     return tuple(dict.fromkeys((*MONITORS, *extra)))
 
 
+# `reduce_lr`: epochs without improvement before the learning rate halves, and its floor.
+PLATEAU_PATIENCE = 2
+MIN_PLATEAU_RATE = 1e-5
+
+
 def _stopping(config: RunConfig) -> bool:
     return bool(config.early_stopping)
 
@@ -235,6 +240,10 @@ CORE_FIELDS = (
     Field("restore_best", bool, True, "early stopping goes back to the best epoch's weights "
           "(not in the report)",
           label="Restore best weights", applies=_stopping),
+    Field("reduce_lr", bool, False, "halve the learning rate when the monitored metric has not "
+          f"improved for {PLATEAU_PATIENCE} epochs, down to {MIN_PLATEAU_RATE:g} (Keras "
+          "ReduceLROnPlateau; not in the report)",
+          label="Halve the rate on plateaus", applies=_stopping),
     Field("seed", int, 0, "random seed of the weights, the shuffling, the subset and the "
           "permutation (the report fixed none)", low=0, high=2**31 - 1, step=1),
     Field("permute", bool, False, "one fixed random pixel permutation for every image, train "

@@ -34,6 +34,8 @@ RUN_COLORS = plotly.colors.qualitative.Plotly
 TEMPLATE = "plotly_white"
 HEIGHT = 420
 IMAGE_CELL_PX = 110  # height of one image row in `image_grid`, caption included
+# Label every whole epoch up to this many; beyond, Plotly's own steps (2, 5, 10) are whole.
+MAX_EPOCH_TICKS = 15
 NO_DATA = "no data yet"
 
 
@@ -47,6 +49,13 @@ def empty_figure(message: str = NO_DATA, title: str | None = None) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return _style(fig, title)
+
+
+def epoch_dtick(last_epoch: float) -> int | None:
+    """The x-axis tick step of an epoch axis reaching `last_epoch`: 1 while the epochs are
+    few enough to label each (left alone, Plotly ticks a 4-epoch run at 0.5, 1, 1.5, ...),
+    else None (Plotly's own steps, whole numbers at that length)."""
+    return 1 if last_epoch <= MAX_EPOCH_TICKS else None
 
 
 def learning_curves(
@@ -94,7 +103,8 @@ def learning_curves(
     if not fig.data:
         return empty_figure(title=title)
     fig.update_layout(uirevision=base)
-    fig.update_xaxes(title_text=x_axis)
+    fig.update_xaxes(title_text=x_axis,
+                     dtick=epoch_dtick(_largest_x(fig)) if x_axis == "epoch" else None)
     fig.update_yaxes(title_text=base)
     return _style(fig, title)
 
@@ -119,8 +129,9 @@ def compare_runs(
             ))
     if not fig.data:
         return empty_figure(title=title)
-    fig.update_layout(uirevision=metric, legend_title_text=legend_title)
-    fig.update_xaxes(title_text="epoch")
+    # Beside the entries: above them (Streamlit's theme puts it there) it runs into the title.
+    fig.update_layout(uirevision=metric, legend_title={"text": legend_title, "side": "left"})
+    fig.update_xaxes(title_text="epoch", dtick=epoch_dtick(_largest_x(fig)))
     fig.update_yaxes(title_text=metric)
     return _style(fig, title)
 
@@ -342,6 +353,12 @@ def _style(fig: go.Figure, title: str | None, height: int = HEIGHT) -> go.Figure
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
     )
     return fig
+
+
+def _largest_x(fig: go.Figure) -> float:
+    """The largest x of any trace (0 when none has points)."""
+    return max((float(np.nanmax(np.asarray(trace.x, dtype=float))) for trace in fig.data
+                if trace.x is not None and len(trace.x)), default=0.0)
 
 
 def _has(df: pd.DataFrame | None, column: str) -> bool:

@@ -6,7 +6,10 @@ the best public number and ours side by side). Building a part reads the run sto
 never trains: a figure whose runs are not there yet is listed as missing, not drawn empty.
 `write_report` puts every part into `cache/report/index.html`, one self-contained file with
 plotly.js embedded once (it opens offline, with no server), plus PNG copies of the figures
-where Kaleido can draw them.
+where Kaleido can draw them. Beside it go what the Report page shows without that 5 MB
+document: each drawn figure as Plotly JSON (`figure-1.json`, ...) and, in `index.json`, each
+part's protocol, tables (as the document prints them) and figure list; `saved_report` reads
+them back.
 
 Example:
     >>> parts = collect_parts(RunStore(), quick=True)
@@ -23,10 +26,12 @@ import json
 import os
 import platform
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from dlnn import paths, registry
 from dlnn.config import RunConfig
@@ -34,12 +39,13 @@ from dlnn.runs import ACTIVE, Run, RunStore
 from dlnn.sweeps import duration_text, runs_by_key
 
 if TYPE_CHECKING:
-    import pandas as pd
     import plotly.graph_objects as go
 
 DONE = ("finished", "failed")  # a failed run is a result too (the loss diverged): kept
 LIBRARIES = ("tensorflow", "keras", "numpy", "pandas", "plotly", "streamlit", "kaleido")
 NOT_GIVEN = "not given"
+MISSING_CELL = "—"  # a table cell with no value
+TABLE_MISSING = "Missing: no finished runs for this table yet."
 
 
 @dataclass(frozen=True)
@@ -198,18 +204,17 @@ def draw_figures(parts: Sequence[ReportPart]) -> dict[str, go.Figure]:
 def write_report(parts: Sequence[ReportPart], quick: bool, store: RunStore | None = None,
                  timings: Mapping[str, float] | None = None, png: bool = True,
                  folder: Path | None = None) -> WrittenReport:
-    """Write the HTML report (and PNG copies of its figures) into `folder` (default
-    `cache/report/`); the file is replaced atomically, so a reader never sees half of it."""
+    """Write the HTML report, its figures as Plotly JSON (and PNG copies) and `index.json`
+    into `folder` (default `cache/report/`); every file is replaced atomically, so a reader
+    never sees half of one. `index.json` goes last: it names the figure files to read."""
     store = store or RunStore()
     folder = folder or report_folder()
     folder.mkdir(parents=True, exist_ok=True)
     drawn = draw_figures(parts)
-    text = render_html(parts, quick, store, timings, drawn)
     target = folder / "index.html"
-    partial = target.with_suffix(".html.part")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(target)
-    write_state(parts, quick, store, folder, timings)
+    _write_text(target, render_html(parts, quick, store, timings, drawn))
+    write_figure_files(parts, drawn, folder)
+    write_state(parts, quick, store, folder, timings, drawn)
     if not png:
         return WrittenReport(target, png_problem="not asked for (--no-png)")
     pngs, problem = write_pngs(drawn, folder)
@@ -229,6 +234,32 @@ def write_pngs(drawn: Mapping[str, go.Figure], folder: Path) -> tuple[tuple[Path
     except Exception as error:  # noqa: BLE001 - Kaleido missing or no browser: the HTML stands
         return (), f"{type(error).__name__}: {error}".strip()
     return tuple(paths_), ""
+
+
+def write_figure_files(parts: Sequence[ReportPart], drawn: Mapping[str, go.Figure],
+                       folder: Path) -> None:
+    """Each drawn figure as `<folder>/figure-1.json`, ... (`fig.to_json()`, what the Report
+    page draws); the file of a figure not drawn now is removed, so none is shown stale."""
+    for figure in (figure for part in parts for figure in part.figures):
+        path = folder / figure_file(figure.label)
+        if figure.label in drawn:
+            _write_text(path, drawn[figure.label].to_json())
+        else:
+            path.unlink(missing_ok=True)
+
+
+def figure_file(label: str) -> str:
+    """The name of a figure's Plotly JSON beside the report: `figure-7a.json`."""
+    return f"{_slug(label)}.json"
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write a whole file under a temporary name, then rename it over `path` (the files keep
+    the user's usual permissions, unlike `files.write_atomic`'s private temporary files:
+    the report is meant to be opened and shared)."""
+    partial = path.with_name(f"{path.name}.part")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
 
 
 def _slug(label: str) -> str:
@@ -323,26 +354,50 @@ def _part_html(part: ReportPart, state: PartState, drawn: Mapping[str, go.Figure
 
 def _table_html(table: ReportTable) -> str:
     if table.frame.empty:
-        return "<p class='missing'>Missing: no finished runs for this table yet.</p>"
+        return f"<p class='missing'>{TABLE_MISSING}</p>"
     note = f"<p class='note'>{_e(table.note)}</p>" if table.note else ""
-    return table.frame.to_html(index=False, na_rep="—", border=0,
-                               float_format=lambda value: f"{value:.4g}") + note
+    return table_text(table.frame).to_html(index=False, border=0) + note
+
+
+def table_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` as the report prints it: every cell text, numbers to 4 significant digits,
+    a gap as a dash (the document and the Report page show the same)."""
+    return frame.astype(object).map(cell_text)
+
+
+def cell_text(value: Any) -> str:
+    """One table cell as the report prints it."""
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return MISSING_CELL
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
 
 
 def _figure_html(figure: ReportFigure, plotted: go.Figure | None) -> str:
     caption = f"<figcaption>{_e(figure.label)}: {_e(figure.title)}</figcaption>"
     note = f"<p class='note'>{_e(figure.note)}</p>" if figure.note else ""
+    gap = figure_gap(figure.runs, figure.missing, plotted is not None)
+    gap = f"<p class='missing'>{_e(gap)}</p>" if gap else ""
     if plotted is None:
         return (f"<figure id='{_slug(figure.label)}' class='missing-figure'>{caption}"
-                f"<p class='missing'>Missing: none of its {figure.runs} runs has finished "
-                f"yet.</p>{note}</figure>")
-    partly = (f"<p class='missing'>{figure.missing} of its {figure.runs} runs are missing; "
-              "their curves are not drawn.</p>" if figure.missing else "")
+                f"{gap}{note}</figure>")
     plot = plotted.to_html(full_html=False, include_plotlyjs=False,
-                                 div_id=f"plot-{_slug(figure.label)}")
+                           div_id=f"plot-{_slug(figure.label)}")
     numbers = (f"<details><summary>{_e(figure.table.title)}</summary>"
                f"{_table_html(figure.table)}</details>" if figure.table is not None else "")
-    return f"<figure id='{_slug(figure.label)}'>{caption}{partly}{plot}{note}{numbers}</figure>"
+    return f"<figure id='{_slug(figure.label)}'>{caption}{gap}{plot}{note}{numbers}</figure>"
+
+
+def figure_gap(runs: int, missing: int, drawn: bool) -> str:
+    """What a figure lacks, in one line ('' when every run is drawn)."""
+    if not drawn:
+        return f"Missing: none of its {runs} runs has finished yet."
+    if missing == 1:
+        return f"1 of its {runs} runs is missing (or failed): its curve is not drawn."
+    if missing:
+        return f"{missing} of its {runs} runs are missing (or failed): their curves are not drawn."
+    return ""
 
 
 def _environment_html() -> str:
@@ -375,9 +430,12 @@ def overview(parts: Sequence[ReportPart], store: RunStore) -> Overview:
 
 
 def write_state(parts: Sequence[ReportPart], quick: bool, store: RunStore, folder: Path,
-                timings: Mapping[str, float] | None = None) -> Path:
+                timings: Mapping[str, float] | None = None,
+                drawn: Collection[str] = ()) -> Path:
     """`index.json` beside the HTML: per part, its runs (configuration and the run drawn), so
-    the Report page can tell what is missing or stale without rebuilding any part."""
+    the Report page can tell what is missing or stale without rebuilding any part, and what
+    it shows of the document: the protocol, the tables as printed and the figures (`drawn`:
+    the labels written as `figure-*.json`)."""
     index = runs_by_key(store)
     state = {
         "quick": quick, "written": time.time(), "timings": dict(timings or {}),
@@ -387,13 +445,77 @@ def write_state(parts: Sequence[ReportPart], quick: bool, store: RunStore, folde
                       "run": run.run_id if (run := index.get(config.key())) is not None
                       and run.status in DONE else None}
                      for config in part.configs],
+            "protocol": part.protocol,
+            "tables": [_table_record(table) for table in part.tables],
+            "figures": [{
+                "label": figure.label, "title": figure.title, "note": figure.note,
+                "runs": figure.runs, "missing": figure.missing,
+                "file": figure_file(figure.label) if figure.label in drawn else None,
+                "table": _table_record(figure.table) if figure.table is not None else None,
+            } for figure in part.figures],
         } for part in parts],
     }
     path = folder / "index.json"
-    partial = path.with_suffix(".json.part")
-    partial.write_text(json.dumps(state, default=str), encoding="utf-8")
-    partial.replace(path)
+    _write_text(path, json.dumps(state, default=str))
     return path
+
+
+def _table_record(table: ReportTable) -> dict[str, Any]:
+    printed = table_text(table.frame)
+    return {"title": table.title, "note": table.note, "columns": list(map(str, printed.columns)),
+            "rows": printed.to_numpy().tolist()}
+
+
+@dataclass(frozen=True)
+class SavedTable:
+    """A table of the written report, every cell as the document prints it."""
+
+    title: str
+    note: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]  # none: no finished runs for it yet
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(list(self.rows), columns=list(self.columns))
+
+
+@dataclass(frozen=True)
+class SavedFigure:
+    """A figure of the written report; `path` is its Plotly JSON (None: not drawn)."""
+
+    label: str
+    title: str
+    note: str
+    runs: int
+    missing: int
+    path: Path | None
+    table: SavedTable | None = None
+
+    @property
+    def gap(self) -> str:
+        """What it lacks, as the document says it ('' when every run is drawn)."""
+        return figure_gap(self.runs, self.missing, self.path is not None)
+
+    def load(self) -> go.Figure | None:
+        """The drawn figure from its JSON (None: not drawn, or the file is gone or garbled)."""
+        import plotly.io as pio
+
+        if self.path is None:
+            return None
+        try:
+            return pio.from_json(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class SavedPart:
+    """What the Report page shows of one part of the written report."""
+
+    protocol: str
+    tables: tuple[SavedTable, ...]
+    figures: tuple[SavedFigure, ...]
 
 
 @dataclass(frozen=True)
@@ -406,6 +528,9 @@ class SavedReport:
     titles: dict[str, str]  # part -> title
     waiting: dict[str, list[str]]
     overview: Overview
+    # part -> its protocol, tables and figures; None: written before the page could show
+    # them (only the HTML document has them)
+    contents: dict[str, SavedPart] | None = None
 
 
 def saved_report(store: RunStore, folder: Path | None = None) -> SavedReport | None:
@@ -432,4 +557,30 @@ def saved_report(store: RunStore, folder: Path | None = None) -> SavedReport | N
                        float(state.get("written", 0)),
                        {part["name"]: part["title"] for part in parts},
                        {part["name"]: part["waiting"] for part in parts},
-                       Overview(states, stale))
+                       Overview(states, stale), saved_contents(parts, folder))
+
+
+def saved_contents(parts: Sequence[Mapping[str, Any]], folder: Path
+                   ) -> dict[str, SavedPart] | None:
+    """Each part's protocol, tables and figures from `index.json`'s parts (None: a report
+    written before they were saved, or a garbled entry: the HTML document still has them)."""
+    try:
+        return {part["name"]: SavedPart(
+            str(part["protocol"]), tuple(_saved_table(table) for table in part["tables"]),
+            tuple(_saved_figure(item, folder) for item in part["figures"]))
+            for part in parts}
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _saved_figure(record: Mapping[str, Any], folder: Path) -> SavedFigure:
+    # Only a file name is kept from the record: the JSON lies beside index.json.
+    path = folder / Path(record["file"]).name if record["file"] else None
+    table = _saved_table(record["table"]) if record["table"] else None
+    return SavedFigure(str(record["label"]), str(record["title"]), str(record["note"]),
+                       int(record["runs"]), int(record["missing"]), path, table)
+
+
+def _saved_table(record: Mapping[str, Any]) -> SavedTable:
+    return SavedTable(str(record["title"]), str(record["note"]), tuple(record["columns"]),
+                      tuple(tuple(map(str, row)) for row in record["rows"]))

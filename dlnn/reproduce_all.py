@@ -77,6 +77,10 @@ class Stopper:
         print("\nstopping after this batch (Ctrl-C again to stop at once); finished runs are "
               "kept", file=sys.stderr, flush=True)
 
+    def watch(self, run: Run) -> None:
+        """`run` is the one training now: the next Ctrl-C stops it."""
+        self.current = run
+
 
 @contextmanager
 def ctrl_c_stops(stopper: Stopper) -> Iterator[Stopper]:

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from dlnn import backends, registry, tensorboard_logs
-from dlnn.config import RunConfig
+from dlnn.config import MIN_PLATEAU_RATE, PLATEAU_PATIENCE, RunConfig
 from dlnn.runs import Run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -320,7 +320,8 @@ def _train(run: Run, log_every: int, listener: EventSink | None) -> dict[str, An
         model = _timed(timings, "build_seconds", lambda: task.build_model(config, data))
         if board is not None:
             board.write_graph(model)
-        callbacks = [*task.callbacks(config, data), logger, *_early_stopping(config)]
+        callbacks = [*task.callbacks(config, data), *_plateaus(config), logger,
+                     *_early_stopping(config)]
         steps = math.ceil(len(data.x_train) / config.batch_size)
         emit({"type": "started", "time": time.time(), "epochs": config.epochs,
               "steps_per_epoch": steps, "train_samples": len(data.x_train),
@@ -375,6 +376,17 @@ def _timed(timings: dict[str, float], name: str, work: Callable[[], Any]) -> Any
 def _epoch_timings(epoch_seconds: list[float]) -> dict[str, Any]:
     mean = sum(epoch_seconds) / len(epoch_seconds) if epoch_seconds else None
     return {"epoch_seconds": epoch_seconds, "seconds_per_epoch": mean}
+
+
+def _plateaus(config: RunConfig) -> list[keras.callbacks.Callback]:
+    """`reduce_lr`: halve the rate on plateaus; before the event logger, which then records
+    the rate of every epoch (`learning_rate`)."""
+    if not (config.early_stopping and config.reduce_lr):
+        return []
+    return [keras.callbacks.ReduceLROnPlateau(
+        monitor=config.monitor, mode=config.monitor_mode, factor=0.5,
+        patience=PLATEAU_PATIENCE, min_lr=MIN_PLATEAU_RATE,
+    )]
 
 
 def _early_stopping(config: RunConfig) -> list[keras.callbacks.Callback]:

@@ -8,7 +8,9 @@ put in place of `dlnn.training.execute`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 from dlnn import report
 from dlnn.config import RunConfig
@@ -63,3 +65,15 @@ def fill_report_store(store: RunStore, skip: Callable[[RunConfig], bool] = lambd
         for config in missing:
             finish_run(store.create(config))
             written += 1
+
+
+def make_old_report(folder: Path) -> None:
+    """Turn a written report into one of those written before the Report page could show it
+    itself: no figure JSON, no protocol, tables or figures in `index.json`."""
+    for path in folder.glob("figure-*.json"):
+        path.unlink()
+    state = json.loads((folder / "index.json").read_text())
+    for part in state["parts"]:
+        for key in ("protocol", "tables", "figures"):
+            del part[key]
+    (folder / "index.json").write_text(json.dumps(state))

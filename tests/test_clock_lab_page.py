@@ -78,13 +78,13 @@ def test_the_first_visit_and_the_quick_button_give_the_class_setting(dlnn_dirs: 
     at.selectbox(key="clock.w.model").set_value("clock-hands").run()
     at.number_input(key="clock.w.epochs").set_value(3).run()
     assert at.selectbox(key="clock.w.model").value == "clock-hands"
-    assert "clock-dial on course-like clocks, 64 px, 8,000 clocks, 12 epochs" in texts(
+    assert "clock-dial on course-like clocks, 64 px, 8,000 clocks, 8 epochs" in texts(
         at.tabs[TRAIN])
     at.button(key="clock.quick").click().run()
     no_exception(at)
     assert at.selectbox(key="clock.w.model").value == quick.model == "clock-dial"
     assert at.selectbox(key="clock.w.dataset").value == quick.dataset == "clocks-course-like"
-    assert at.number_input(key="clock.w.epochs").value == quick.epochs == 12
+    assert at.number_input(key="clock.w.epochs").value == quick.epochs == 8
     assert at.number_input(key="clock.w.image_size").value == 64
     assert at.number_input(key="clock.w.clock_images").value == 8000
 

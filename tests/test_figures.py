@@ -127,6 +127,25 @@ def test_compare_runs_draws_one_line_per_run():
     assert fig.layout.legend.title.text == "optimizer"
 
 
+def epochs_of(last: int) -> pd.DataFrame:
+    return pd.DataFrame({"epoch": range(1, last + 1), "val_accuracy": np.linspace(0.5, 0.9, last),
+                         "accuracy": np.linspace(0.5, 0.9, last)})
+
+
+@pytest.mark.parametrize(("last", "dtick"), [(1, 1), (4, 1), (15, 1), (16, None), (60, None)])
+def test_epoch_axes_tick_whole_epochs(last, dtick):
+    """A few epochs get a tick each (Plotly alone ticks a 4-epoch run at 0.5 steps); many get
+    Plotly's own steps (2, 5, 10: whole too)."""
+    compared = figures.compare_runs({"a": epochs_of(last), "b": epochs_of(min(last, 2))})
+    assert compared.layout.xaxis.dtick == dtick
+    assert figures.learning_curves(epochs_of(last), metric="accuracy").layout.xaxis.dtick == dtick
+
+
+def test_the_step_axis_keeps_plotlys_ticks():
+    fig = figures.learning_curves(EPOCHS, BATCHES, x_axis="step")
+    assert fig.layout.xaxis.title.text == "step" and fig.layout.xaxis.dtick is None
+
+
 def test_compare_runs_without_runs_is_empty():
     assert is_empty_figure(figures.compare_runs({}))
 

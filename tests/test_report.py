@@ -23,9 +23,11 @@ from tests.report_runs import (
     ORIGINAL,
     OURS_CSE,
     PERMUTED,
+    SWEEP_ACCURACY,
     fill_report_store,
     finish_run,
     is_task2,
+    make_old_report,
 )
 from tests.test_permlab_page import array
 
@@ -159,12 +161,67 @@ def test_tables_put_the_reports_numbers_beside_ours(written: str) -> None:
     assert "Every run is there." in written
 
 
+@pytest.fixture(scope="module")
+def saved(full_store: RunStore, written: str) -> report.SavedReport:
+    found = report.saved_report(full_store)
+    assert found is not None and found.contents is not None
+    return found
+
+
+def test_each_drawn_figure_is_saved_as_plotly_json(saved: report.SavedReport) -> None:
+    assert saved.contents is not None
+    figures = {figure.label: figure for part in saved.contents.values()
+               for figure in part.figures}
+    assert list(figures) == LABELS
+    assert [figure.path.name for figure in figures.values() if figure.path] == [
+        f"{label.lower().replace(' ', '-')}.json" for label in LABELS]
+    spec = {label: json.loads(figure.path.read_text()) for label, figure in figures.items()
+            if figure.path}
+    assert sorted(trace["name"] for trace in spec["Figure 6"]["data"]) == [
+        "batch_size=256", "batch_size=32"]
+    assert all(value == FIGURE_MINUTE_ERROR for trace in spec["Figure 6"]["data"]
+               for value in array(trace["y"]))
+    assert {trace["name"] for trace in spec["Figure 4"]["data"]} == {"original", "permuted"}
+    assert {"sgd", "adam", "nadam"} <= {
+        re.sub(r"^optimizer=", "", str(trace.get("name"))).split(" ")[0]
+        for trace in spec["Figure 1"]["data"]}
+    # What the page draws is that figure, read back.
+    loaded = figures["Figure 7b"].load()
+    assert loaded is not None
+    assert {trace.name for trace in loaded.data} == {
+        trace["name"] for trace in spec["Figure 7b"]["data"]}
+    assert all(figure.gap == "" for figure in figures.values())  # every run drawn
+
+
+def test_the_saved_tables_are_the_documents(saved: report.SavedReport, written: str) -> None:
+    assert saved.contents is not None
+    printed = read(written).tables
+    for name, part in saved.contents.items():
+        assert part.protocol and saved.titles[name] in read(written).headings
+        for table in part.tables:
+            shown = [list(table.columns), *map(list, table.rows)]
+            assert shown == printed[table.title][:len(shown)]  # figures' tables follow
+            assert table.frame.shape == (len(table.rows), len(table.columns))
+    best = row_with([list(row) for row in saved.contents["task1"].tables[0].rows],
+                    "MLP", "MNIST")
+    assert "0.9831" in best and f"{BEST_ACCURACY:.4g}" in best
+    figure1 = saved.contents["task1"].figures[0]
+    assert figure1.table is not None and figure1.table.title.startswith("its numbers")
+    numbers = figure1.table.frame
+    assert numbers.columns[0] == "panel" and {"sgd", "adam"} <= set(numbers["optimizer"])
+    assert set(numbers["best_val_accuracy"]) == {f"{SWEEP_ACCURACY:.4f}"}  # every member
+
+
 def test_a_missing_part_is_listed_not_drawn_empty(dlnn_dirs: Path) -> None:
     store = RunStore()
     fill_report_store(store, skip=lambda config: config.dataset == "fashion-mnist"
                       and is_task2(config) or config.dataset == "clocks-easy")
     parts = report.collect_parts(store, quick=True)
+    stale = report.report_folder() / "figure-5.json"  # from a file written when it had runs
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
     html = report.write_report(parts, True, store, png=False).html.read_text()
+    assert not stale.exists()
     traces = plots(html)
     assert "plot-figure-4" in traces
     for label in ("figure-5", "figure-6", "figure-7a", "figure-7b", "figure-7c"):
@@ -175,6 +232,25 @@ def test_a_missing_part_is_listed_not_drawn_empty(dlnn_dirs: Path) -> None:
     saved = report.saved_report(store)
     assert saved is not None
     assert len(saved.overview.missing) == 23 and sum(saved.overview.stale.values()) == 0
+    assert saved.contents is not None
+    figures = {figure.label: figure for part in saved.contents.values()
+               for figure in part.figures}
+    assert [label for label, figure in figures.items() if figure.path is None] == [
+        "Figure 5", "Figure 6", "Figure 7a", "Figure 7b", "Figure 7c"]
+    assert figures["Figure 6"].load() is None
+    assert re.fullmatch(r"Missing: none of its \d+ runs has finished yet\.",
+                        figures["Figure 6"].gap)
+    assert figures["Figure 4"].load() is not None and figures["Figure 4"].gap == ""
+
+
+def test_a_report_written_before_the_page_showed_it_still_opens(dlnn_dirs: Path) -> None:
+    store = RunStore()
+    fill_report_store(store)
+    report.write_report(report.collect_parts(store, quick=True), True, store, png=False)
+    make_old_report(report.report_folder())
+    saved = report.saved_report(store)
+    assert saved is not None and saved.contents is None
+    assert saved.overview.missing == [] and saved.html.exists()
 
 
 def test_runs_newer_than_the_file_make_it_stale(dlnn_dirs: Path) -> None:

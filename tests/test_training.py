@@ -119,6 +119,21 @@ def test_early_stopping_stops_and_records_epochs(learnable_data_dir: Path) -> No
     assert run.result()["epochs_run"] < 6
 
 
+def test_reduce_lr_halves_the_rate_on_a_plateau_and_logs_it(learnable_data_dir: Path) -> None:
+    # At a tiny learning rate validation loss barely moves: with min_delta's default of 1e-4
+    # every epoch after the first is a plateau, so the rate halves after every
+    # PLATEAU_PATIENCE of them. Each epoch logs the rate it trained with.
+    config = TINY.replace(epochs=6, optimizer="sgd", learning_rate=1e-4, early_stopping=True,
+                          monitor="val_loss", patience=10, reduce_lr=True)
+    run, record = _execute(config)
+    assert record["status"] == "finished"
+    rates = [e["metrics"]["learning_rate"] for e in run.events() if e["type"] == "epoch"]
+    assert rates == pytest.approx([1e-4, 1e-4, 1e-4, 5e-5, 5e-5, 2.5e-5], rel=1e-4)
+    without, _ = _execute(config.replace(reduce_lr=False))
+    assert [e["metrics"].get("learning_rate") for e in without.events()
+            if e["type"] == "epoch"] == [None] * 6
+
+
 def test_permuted_run_trains_on_one_permutation_of_the_images(
     learnable_data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

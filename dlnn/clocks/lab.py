@@ -140,9 +140,11 @@ def _reproduce_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     from dlnn.clocks.reproduce import reproduce_task3
+    from dlnn.reproduce_all import Stopper, ctrl_c_stops
 
-    rows = reproduce_task3(quick=args.quick, preset=args.preset, listener=args.listener,
-                           retrain=args.retrain)
+    with ctrl_c_stops(Stopper()) as stopper:
+        rows = reproduce_task3(quick=args.quick, preset=args.preset, listener=args.listener,
+                               retrain=args.retrain, on_run=stopper.watch)
     finished = all(row["status"] == "finished" for row in rows.values())
     return {"task": "task3", "quick": args.quick, "preset": args.preset, **rows}, finished
 

@@ -34,7 +34,7 @@ from dlnn.sweeps import member_runs, vary
 # The report's model for Figures 6 and 7, on upright clocks; quick: a class-sized version.
 FIGURE_BASE = REPORT_BASELINE.replace(dataset="clocks-easy", image_size=64, clock_images=8000,
                                       epochs=12)
-QUICK_FIGURES = {"clock_images": 1200, "epochs": 4}
+QUICK_FIGURES = {"clock_images": 800, "epochs": 3}
 METRIC = "val_minute_error"  # the report drew the minute MAE
 # Measured (docs/benchmarks.md): at the quick size every curve stays near chance.
 QUICK_NOTE = (" At this class size the report's model has not learnt to read the hands yet "

@@ -4,8 +4,10 @@ For each panel, every sweep in `BEST_SWEEPS` that has scored members under a pro
 winner: the value with the best mean validation accuracy (the report's score). The winners
 are combined into one configuration (the report did the same after its 10-epoch scan), which
 then trains on the protocol's training data with early stopping on validation accuracy,
-keeping the best epoch's weights. An optimizer trains at its own default learning rate, as it
-did in its sweep. Its test accuracy stands beside the report's.
+keeping the best epoch's weights, and halves the learning rate whenever validation accuracy
+stalls for two epochs (a longer run's usual last step; the sweeps themselves use none). An
+optimizer starts at its own default learning rate, as it did in its sweep. Its test accuracy
+stands beside the report's.
 
 `MEASURED` holds what this code measured on this project's machine (docs/benchmarks.md).
 
@@ -102,6 +104,7 @@ def best_config(panel: Panel, protocol: Protocol, changes: dict[str, Any]) -> Ru
     return config.replace(
         subset=protocol.best_subset, epochs=protocol.best_epochs, early_stopping=True,
         monitor="val_accuracy", patience=protocol.best_patience, restore_best=True,
+        reduce_lr=True,
     ).validate()
 
 

@@ -31,10 +31,14 @@ def _reproduce_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     from dlnn.hparams.reproduce import reproduce_task1
+    from dlnn.reproduce_all import Stopper, ctrl_c_stops
 
     say = None if args.listener is None else print
-    summary = reproduce_task1(quick=args.quick, listener=args.listener, retrain=args.retrain,
-                              say=say, best_full_data=getattr(args, "best_full_data", False))
+    with ctrl_c_stops(Stopper()) as stopper:
+        summary = reproduce_task1(quick=args.quick, listener=args.listener,
+                                  retrain=args.retrain, say=say,
+                                  best_full_data=getattr(args, "best_full_data", False),
+                                  on_run=stopper.watch)
     return summary, summary["complete"]
 
 

@@ -95,7 +95,7 @@ def sweep_figure(
                               + "<extra></extra>",
             ), row=1, col=column)
             shown.add(label)
-    fig.update_xaxes(title_text="epoch", dtick=1 if _max_epoch(panels) <= 12 else None)
+    fig.update_xaxes(title_text="epoch", dtick=figures.epoch_dtick(_max_epoch(panels)))
     fig.update_yaxes(title_text=metric, col=1)
     heading = title or ""
     if note:

@@ -53,10 +53,12 @@ def reproduce_task1(
     retrain: bool = False,
     say: Callable[[str], None] | None = None,
     best_full_data: bool = False,
+    on_run: Callable[[Run], None] | None = None,
 ) -> dict[str, Any]:
     """Run or load every sweep and best-settings run of Task 1; write figures and tables.
 
     `best_full_data`: the best settings train on all training images whatever the protocol.
+    `on_run` is told about each run before it trains (Ctrl-C handling stops that run).
     """
     protocol = PROTOCOLS["quick" if quick else "report"]
     store = store or RunStore()
@@ -68,7 +70,7 @@ def reproduce_task1(
                                "tables": {}, "near_chance": [], "complete": True}
     for plan in task1_plans(protocol):
         configs = plan.configs()
-        runs = _train(configs, store, retrain, listener, say, plan.title)
+        runs = _train(configs, store, retrain, listener, say, plan.title, on_run)
         if _stopped(runs):
             return {**summary, "complete": False, "stopped": True}
         summary["complete"] &= all(run is not None and run.status == "finished" for run in runs)
@@ -97,7 +99,7 @@ def reproduce_task1(
     for panel in PANELS:
         choice = choose_best(panel, protocol, store, full_data=best_full_data)
         run = _train([choice.config], store, retrain, listener, say,
-                     f"best settings, {panel.title}")[0]
+                     f"best settings, {panel.title}", on_run)[0]
         if _stopped([run]):
             return {**summary, "complete": False, "stopped": True}
         summary["complete"] &= run.status == "finished"
@@ -117,9 +119,12 @@ def _stopped(runs: list[Run | None]) -> bool:
 
 
 def _train(configs: list, store: RunStore, retrain: bool, listener: Listener | None,
-           say: Callable[[str], None] | None, title: str) -> list[Run | None]:
+           say: Callable[[str], None] | None, title: str,
+           on_run: Callable[[Run], None] | None = None) -> list[Run | None]:
     """Train what is missing of `configs` here; the stored run of each (None if stopped)."""
     def told(index: int, config: Any, run: Run) -> None:
+        if on_run is not None:
+            on_run(run)
         if say:
             say(f"[{title}] member {index + 1}/{len(configs)}: {config.model} on "
                 f"{config.dataset}, {config.optimizer} lr {config.effective_learning_rate:g}, "

@@ -25,7 +25,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dlnn.figures import HEIGHT, TEMPLATE, empty_figure, image_grid
+from dlnn.figures import HEIGHT, TEMPLATE, empty_figure, epoch_dtick, image_grid
 from dlnn.permlab.results import REPORTED, model_kind
 from dlnn.permlab.views import source_picture
 
@@ -35,7 +35,6 @@ SEED_COLOR = "#7f7f7f"
 REPORT_COLOR = "#2ca02c"
 PANEL_COLUMNS = 2
 PANEL_HEIGHT = 300
-MAX_EPOCH_TICKS = 15
 FILTER_SCALE = "RdBu"
 VARIANTS = (("original", ORIGINAL_COLOR), ("permuted", PERMUTED_COLOR))
 
@@ -83,8 +82,7 @@ def curve_panels(
             fig.add_annotation(text="not trained yet", showarrow=False, row=row + 1,
                                col=col + 1, x=0.5, y=0.5, xref="x domain", yref="y domain",
                                font={"color": "gray"})
-    # Whole epochs only, while they are few enough to label each.
-    fig.update_xaxes(dtick=1 if longest <= MAX_EPOCH_TICKS else None)
+    fig.update_xaxes(dtick=epoch_dtick(longest))
     fig.update_layout(uirevision=metric)
     return _style(fig, title, height=rows * PANEL_HEIGHT + 110)
 

@@ -35,7 +35,8 @@ ROWS = (
 )
 MORE_ROWS = (
     ("learning_rate", "activation", "initializer", "dropout"),
-    ("validation_fraction", "early_stopping", "monitor", "patience", "restore_best"),
+    ("validation_fraction", "early_stopping", "monitor", "patience", "restore_best",
+     "reduce_lr"),
 )
 FIRST_ROW_WIDTHS = (3, 4, 2, 2)  # data set and model titles are long
 ENDED_ICONS = {"failed": ":material/error:", "interrupted": ":material/report:",
