@@ -159,7 +159,7 @@ def main() -> None:
     import keras
 
     from dlnn.clocks.task import ClockTask
-    from dlnn.training import _early_stopping
+    from dlnn.training import _early_stopping, _plateaus
 
     class Progress(keras.callbacks.Callback):
         """Prints every epoch; stops before an epoch that would start past the budget."""
@@ -191,7 +191,8 @@ def main() -> None:
     started = time.perf_counter()
     model.fit(data.x_train, data.y_train, validation_data=data.validation,
               batch_size=config.batch_size, epochs=config.epochs, shuffle=True, verbose=0,
-              callbacks=[*task.callbacks(config, data), progress, *_early_stopping(config)])
+              callbacks=[*task.callbacks(config, data), *_plateaus(config), progress,
+                         *_early_stopping(config)])
     fit_seconds = time.perf_counter() - started
     result, _ = task.evaluate(config, model, data)
     keys = ("test_cse_minutes", "test_cse_median_minutes", "test_hour_accuracy",
