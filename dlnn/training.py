@@ -17,6 +17,7 @@ loss ends it as failed. Both keep the history so far.
 
 from __future__ import annotations
 
+import importlib.metadata
 import math
 import os
 import platform
@@ -260,15 +261,16 @@ def _floats(logs: dict) -> dict[str, float]:
 
 
 def environment() -> dict[str, Any]:
-    """Library versions and machine facts recorded with every run."""
-    import tensorflow as tf
-
+    """Library versions and machine facts recorded with every run (read from the installed
+    packages: a run on the JAX backend does not import TensorFlow for this, and a machine
+    without it says so)."""
     import dlnn
 
     return {
         "python": sys.version.split()[0],
         "dlnn": dlnn.__version__,
-        "tensorflow": tf.__version__,
+        "tensorflow": _installed_version("tensorflow"),
+        **({"jax": _installed_version("jax")} if keras.backend.backend() == "jax" else {}),
         "keras": keras.__version__,
         "numpy": np.__version__,
         "platform": platform.platform(),
@@ -276,6 +278,13 @@ def environment() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "backend": keras.backend.backend(),
     }
+
+
+def _installed_version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def execute(run: Run, *, log_every: int = DEFAULT_LOG_EVERY, listener: EventSink | None = None
