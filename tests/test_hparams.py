@@ -14,7 +14,7 @@ import pytest
 from dlnn import sweeps
 from dlnn.config import ConfigError, RunConfig
 from dlnn.hparams import plan as plans
-from dlnn.hparams.best import BEST_SWEEPS, best_row, choose_best
+from dlnn.hparams.best import BEST_SWEEPS, best_row, choose_best, final_run
 from dlnn.hparams.named import FIGURES, LEARNING_RATES, NAMED_SWEEPS, named_sweep
 from dlnn.hparams.plots import hparams_view, seed_statistics, sweep_figure
 from dlnn.hparams.protocols import PANELS, QUICK, REPORT, Panel
@@ -296,4 +296,25 @@ def test_quick_sweeps_best_settings_on_all_images(dlnn_dirs: Path) -> None:
     assert best_row(quick, None)["target"] is None
     assert best_row(full, None)["target"] == 0.984
     assert best_row(full, None)["trained_on"] == "all training images"
+
+
+def test_on_all_images_the_better_validation_of_halving_or_not_counts(dlnn_dirs: Path) -> None:
+    store = RunStore()
+    quick = choose_best(MLP_MNIST, QUICK, store)
+    assert [config.reduce_lr for config in quick.configs] == [False]  # a class demo: one run
+    choice = choose_best(MLP_MNIST, REPORT, store)
+    halved, plain = choice.configs
+    assert (halved.reduce_lr, plain.reduce_lr) == (True, False)
+    assert halved.replace(reduce_lr=False) == plain and choice.config == halved
+    assert final_run(choice, store) is None
+    write_run(store, halved, "finished", epochs_done=3, val_accuracies=(0.97, 0.983, 0.982))
+    assert final_run(choice, store).config == halved  # the only one finished so far
+    write_run(store, plain, "finished", epochs_done=2, val_accuracies=(0.97, 0.985))
+    best = final_run(choice, store)
+    assert best.config == plain
+    assert best_row(choice, best)["settings"] == "mlp-keras, rmsprop (lr 0.001), relu, " \
+        "random_uniform"
+    write_run(store, halved.replace(seed=1), "finished", epochs_done=1,
+              val_accuracies=(0.99,))  # not one of the two variants
+    assert final_run(choice, store).config == plain
 

@@ -4,10 +4,11 @@ For each panel, every sweep in `BEST_SWEEPS` that has scored members under a pro
 winner: the value with the best mean validation accuracy (the report's score). The winners
 are combined into one configuration (the report did the same after its 10-epoch scan), which
 then trains on the protocol's training data with early stopping on validation accuracy,
-keeping the best epoch's weights, and halves the learning rate whenever validation accuracy
-stalls for two epochs (a longer run's usual last step; the sweeps themselves use none). An
-optimizer starts at its own default learning rate, as it did in its sweep. Its test accuracy
-stands beside the report's.
+keeping the best epoch's weights. Under the report's protocol it trains twice, with and without
+halving the learning rate whenever validation accuracy stalls for two epochs (`reduce_lr`; the
+sweeps themselves use none), and the run with the better validation accuracy counts: the
+choice is made on validation data, like every other. An optimizer starts at its own default
+learning rate, as it did in its sweep. Its test accuracy stands beside the report's.
 
 `MEASURED` holds what this code measured on this project's machine (docs/benchmarks.md).
 
@@ -59,6 +60,12 @@ class BestSettings:
     protocol: Protocol
     winners: tuple[Winner, ...]
     config: RunConfig
+    variants: tuple[RunConfig, ...] = ()  # the runs to train; `config` is the first
+
+    @property
+    def configs(self) -> tuple[RunConfig, ...]:
+        """Every run the step trains (with and without `reduce_lr` where the protocol asks)."""
+        return self.variants or (self.config,)
 
     @property
     def full_data(self) -> bool:
@@ -104,7 +111,6 @@ def best_config(panel: Panel, protocol: Protocol, changes: dict[str, Any]) -> Ru
     return config.replace(
         subset=protocol.best_subset, epochs=protocol.best_epochs, early_stopping=True,
         monitor="val_accuracy", patience=protocol.best_patience, restore_best=True,
-        reduce_lr=True,
     ).validate()
 
 
@@ -120,17 +126,36 @@ def choose_best(panel: Panel, protocol: Protocol, store: RunStore,
                     and (winner := sweep_winner(name, panel, protocol, store, seeds)))
     changes = {winner.field: winner.value for winner in winners}
     trains_like = REPORT if full_data else protocol
-    return BestSettings(panel, protocol, winners, best_config(panel, trains_like, changes))
+    config = best_config(panel, trains_like, changes)
+    variants = tuple(config.replace(reduce_lr=value) for value in trains_like.best_reduce_lr)
+    return BestSettings(panel, protocol, winners, variants[0], variants)
+
+
+def final_run(choice: BestSettings, store: RunStore) -> Any:
+    """The finished run of `choice` with the best validation accuracy (None: none finished);
+    its configuration says whether it halved the learning rate."""
+    finished = [run for run in member_runs(store, list(choice.configs))
+                if run is not None and run.status == "finished"]
+    if not finished:
+        return None
+    return max(finished, key=lambda run: _best_validation(run))
+
+
+def _best_validation(run: Any) -> float:
+    scores = [event["metrics"].get("val_accuracy") for event in run.events()
+              if event.get("type") == "epoch"]
+    return max((score for score in scores if score is not None), default=float("-inf"))
 
 
 def best_row(choice: BestSettings, run: Any) -> dict[str, Any]:
     """The numbers shown for a best-settings run, beside the report's and the target."""
     result = (run.result() or {}) if run is not None else {}
     timings = result.get("timings") or {}
+    halved = run is not None and run.config.reduce_lr
     return {
         "panel": choice.panel.title,
         "protocol": choice.protocol.name,
-        "settings": choice.settings_text(),
+        "settings": choice.settings_text() + (", rate halved on plateaus" if halved else ""),
         "epochs_run": result.get("epochs_run"),
         "train_seconds": timings.get("fit_seconds"),
         "test_accuracy": result.get("test_accuracy"),

@@ -34,6 +34,8 @@ class Protocol:
         best_epochs: the most epochs a best-settings run may take (early stopping ends it).
         best_patience: epochs without a better validation accuracy before it stops.
         best_subset: training images of the best-settings run (None: all).
+        best_reduce_lr: the best settings train once per value (with and without halving
+            the learning rate on plateaus) and the better validation accuracy counts.
     """
 
     name: str
@@ -44,6 +46,7 @@ class Protocol:
     best_epochs: int
     best_patience: int
     best_subset: int | None
+    best_reduce_lr: tuple[bool, ...] = (False,)
 
     def apply(self, config: RunConfig) -> RunConfig:
         """`config` trained the way this protocol trains sweep members."""
@@ -66,7 +69,7 @@ class Protocol:
 REPORT = Protocol(
     "report", "Report: full data, 10 epochs", epochs=10, subset=None,
     label="report protocol: 54,000 training images, 10 epochs, no early stopping",
-    best_epochs=40, best_patience=5, best_subset=None,
+    best_epochs=40, best_patience=5, best_subset=None, best_reduce_lr=(True, False),
 )
 QUICK = Protocol(
     "quick", "Quick: 5,000 images, 3 epochs (class demo)", epochs=3, subset=5000,

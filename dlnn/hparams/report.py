@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from dlnn.hparams import plan as plans
-from dlnn.hparams.best import BEST_SWEEPS, best_row, choose_best
+from dlnn.hparams.best import BEST_SWEEPS, best_row, choose_best, final_run
 from dlnn.hparams.named import FIGURES, NAMED_SWEEPS
 from dlnn.hparams.plots import sweep_figure
 from dlnn.hparams.protocols import PANELS, PROTOCOLS
@@ -92,9 +92,9 @@ def _best_settings(store: RunStore, protocol: Any) -> tuple[ReportTable, list]:
     rows, configs = [], []
     for panel in PANELS:
         choice = choose_best(panel, protocol, store)
-        configs.append(choice.config)
-        run = member_runs(store, [choice.config])[0]
-        found = best_row(choice, run if run is not None and run.status == "finished" else None)
+        configs.extend(choice.configs)
+        run = final_run(choice, store)
+        found = best_row(choice, run)
         rows.append({
             "panel": found["panel"], "settings (chosen by the sweeps)": found["settings"],
             "the report": found["report_test_accuracy"]

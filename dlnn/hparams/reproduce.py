@@ -24,7 +24,7 @@ import pandas as pd
 
 from dlnn import paths
 from dlnn.hparams import plan as plans
-from dlnn.hparams.best import BEST_SWEEPS, best_row, choose_best
+from dlnn.hparams.best import BEST_SWEEPS, best_row, choose_best, final_run
 from dlnn.hparams.named import FIGURES, NAMED_SWEEPS
 from dlnn.hparams.plots import sweep_figure
 from dlnn.hparams.protocols import PANELS, PROTOCOLS, Protocol
@@ -98,11 +98,12 @@ def reproduce_task1(
     best_rows = []
     for panel in PANELS:
         choice = choose_best(panel, protocol, store, full_data=best_full_data)
-        run = _train([choice.config], store, retrain, listener, say,
-                     f"best settings, {panel.title}", on_run)[0]
-        if _stopped([run]):
+        runs = _train(list(choice.configs), store, retrain, listener, say,
+                      f"best settings, {panel.title}", on_run)
+        if _stopped(runs):
             return {**summary, "complete": False, "stopped": True}
-        summary["complete"] &= run.status == "finished"
+        run = final_run(choice, store)
+        summary["complete"] &= run is not None
         best_rows.append(best_row(choice, run))
     best_path = folder / "best_settings.csv"
     pd.DataFrame(best_rows).to_csv(best_path, index=False)
