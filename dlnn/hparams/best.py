@@ -187,6 +187,11 @@ def _measured(panel: str, settings: str, picked_by: str, epochs: int, seconds: i
 MEASURED: list[dict[str, Any]] = [
     _measured("mlp-keras/mnist", "mlp-keras, adamax (lr 0.002), relu, glorot_normal",
               "report sweeps", 27, 152, 0.9843),
+    # The same with the rate halved on plateaus: validation 0.9835 against 0.9847, so the run
+    # above counts (the better validation accuracy of the two).
+    _measured("mlp-keras/mnist", "mlp-keras, adamax (lr 0.002), relu, glorot_normal, rate "
+              "halved on plateaus", "report sweeps (lower validation: not counted)", 18, 75,
+              0.9834),
     _measured("mlp-keras/mnist", "mlp-keras, adam (lr 0.001), relu, random_normal",
               "quick sweeps", 15, 137, 0.9797),
     _measured("mlp-keras/fashion-mnist", "mlp-keras, nadam (lr 0.001), relu, random_uniform",
@@ -195,6 +200,8 @@ MEASURED: list[dict[str, Any]] = [
               "quick sweeps", 16, 134, 0.8785),
     _measured("cnn-keras/mnist", "cnn-keras-example, nadam (lr 0.001), tanh, glorot_uniform",
               "quick sweeps", 15, 2759, 0.9851),
+    _measured("cnn-keras/mnist", "cnn-keras-example, rmsprop (lr 0.001), relu, glorot_uniform, "
+              "rate halved on plateaus", "report sweeps", 24, 1450, 0.9916),
     _measured("cnn-fashion/fashion-mnist", "cnn-keras, adam (lr 0.001), linear, glorot_uniform",
               "quick sweeps", 13, 97, 0.8888),
 ]
