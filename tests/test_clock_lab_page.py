@@ -102,9 +102,10 @@ def test_any_clock_on_the_generator_and_its_setting_button(dlnn_dirs: Path) -> N
     no_exception(at)
     assert at.selectbox(key="clock.w.dataset").value == "clocks-any-clock"
     assert at.selectbox(key="clock.w.model").value == "clock-dial"
-    assert "clock-dial on any-clock clocks, framed, 64 px, 8,000 clocks, 12 epochs" in texts(
-        at.tabs[TRAIN])
+    assert ("clock-dial on any-clock clocks, framed by a learned locator, 64 px, 8,000 clocks, "
+            "12 epochs") in texts(at.tabs[TRAIN])
     assert at.toggle(key="clock.w.frame_clocks").value is True
+    assert at.toggle(key="clock.w.learned_framing").value is True
 
 
 def test_controls_take_their_bounds_from_the_field_declarations(dlnn_dirs: Path) -> None:

@@ -13,6 +13,7 @@ from dlnn import standby
 from dlnn.clocks import photo_time as photo
 from dlnn.clocks.render import ClockStyle, render_clock
 from dlnn.clocks.task import read_times
+from dlnn.config import RunConfig
 from dlnn.runs import Run, RunStore
 from tests.clock_runs import tiny_clock_store
 
@@ -92,3 +93,37 @@ def test_a_dial_reader_says_how_the_clock_sits(dial_run, clock_run, waiting_stan
     # other models know nothing of the pose: their hands are drawn upright
     assert photo.answer_pose(photo.read_photo_time(clock_run, clocks[0], waiting_standby)) is None
     assert photo.read_picture_poses(clock_run, clocks, waiting_standby) is None
+
+
+@pytest.fixture(scope="module")
+def located_run(clock_run) -> Run:
+    """A tiny dial reader on any-clock clocks framed by its own learned locator."""
+    from tests.clock_runs import train_tiny_clock_run
+
+    return train_tiny_clock_run(RunConfig(
+        dataset="clocks-any-clock", model="clock-dial", clock_images=80, image_size=32,
+        conv_blocks=2, conv_filters=8, convs_per_block=1, dense_units=16, epochs=1,
+        batch_size=16, frame_clocks=True, learned_framing=True))
+
+
+def test_a_learned_locator_frames_the_photo_before_the_reader_reads_it(located_run,
+                                                                        waiting_standby):
+    from dlnn.clocks.datasets import stored_locator
+    from dlnn.clocks.framing import ClockFrame, frame_clock, place_clock
+    from dlnn.clocks.locator import locate_clocks
+    from dlnn.clocks.photo import square_picture
+
+    assert located_run.status == "finished", located_run.result()
+    clock = np.asarray(render_clock(4, 20, ClockStyle(size=48)))
+    snapshot = np.full((90, 130), 128, np.uint8)  # wider than high: squared, the whole kept
+    snapshot[:, 20:110] = place_clock(clock, 90, centre=(50, 40), scale=0.8)
+    answer = photo.read_photo_time(located_run, snapshot, waiting_standby)
+    picture = square_picture(snapshot, 64)  # the run's pictures: twice its 32 px
+    frame = locate_clocks(stored_locator(located_run.config).model, picture[np.newaxis])[0]
+    np.testing.assert_allclose(answer["frame"], frame[:3], atol=0.01)
+    framed = frame_clock(picture, 32, ClockFrame(*frame[:3]))
+    expected = read_times(located_run, framed[np.newaxis])[0]
+    assert (answer["hour"], answer["minute"]) == tuple(int(value) for value in expected)
+    # Without a standby, `clocks predict` in a new process frames and reads it the same way.
+    alone = photo._read_in_new_process(located_run, picture)
+    assert alone == {key: answer[key] for key in ("hour", "minute", "time", "frame")}

@@ -102,6 +102,6 @@ def test_the_any_clock_setting_reports_the_held_out_makes(dlnn_dirs: Path) -> No
     [listed] = reproduce.stored_runs_table(store)
     assert listed["clocks"] == ("8,000 generated any-clock clocks (turned any way round, 25% "
                                 "mirrored, 38 of 48 makes) at 64 px, framed (centre and radius "
-                                "measured)")
+                                "found by a learned locator)")
     assert (listed["held-out makes: CSE"], listed["held-out makes: hour accuracy"]) == (
         "12.50 min", "90.0%")

@@ -135,7 +135,9 @@ def command_evaluate(args: argparse.Namespace) -> int:
 
     try:
         images, labels = load_course_data(args.data)
-        if run.config.frame_clocks:  # framed as the run's own clocks were
+        if run.config.learned_framing:  # framed where the run's learned locator finds them
+            images = locate_and_frame(run, images)
+        elif run.config.frame_clocks:  # framed as the run's own clocks were
             images = frame_clocks(images, run.config.image_size)[0]
         predicted = read_times(run, images)
     except (CourseDataError, ValueError) as error:
@@ -169,22 +171,45 @@ def write_predictions_csv(path: Path, labels: np.ndarray, predicted: np.ndarray)
             writer.writerow((int(true_hour), int(true_minute), int(hour), int(minute)))
 
 
+def locate_and_frame(run: Any, images: np.ndarray) -> np.ndarray:
+    """Square clock images framed where the run's learned locator finds each clock."""
+    from dlnn.clocks.datasets import stored_locator
+    from dlnn.clocks.framing import ClockFrame, frame_clock
+    from dlnn.clocks.lab import picture_size
+    from dlnn.clocks.locator import locate_clocks
+    from dlnn.clocks.photo import square_picture
+
+    side = picture_size(run.config)
+    pictures = np.stack([square_picture(image, side) for image in images])
+    frames = locate_clocks(stored_locator(run.config).model, pictures)
+    return np.stack([frame_clock(picture, run.config.image_size, ClockFrame(*frame[:3]))
+                     for picture, frame in zip(pictures, frames, strict=True)])
+
+
 def command_predict(args: argparse.Namespace) -> int:
-    from dlnn.clocks.photo import read_clock_photo
+    from dlnn.clocks.lab import picture_size
+    from dlnn.clocks.photo import read_clock_photo, read_photo_picture
 
     run = _run(args.run)
+    locate = bool(run.config.learned_framing)
     try:
-        clock = read_clock_photo(args.image, run.config.image_size)
+        clock = (read_photo_picture(args.image, picture_size(run.config)) if locate
+                 else read_clock_photo(args.image, run.config.image_size))
     except ValueError as error:
         raise _fail(f"--image: {error}") from None
+    from dlnn.clocks.photo_time import locate_clock
     from dlnn.clocks.task import read_times  # TensorFlow: after the checks
 
     try:
+        located = {}
+        if locate:  # framed where the run's learned locator finds the clock
+            clock, frame = locate_clock(run, clock)
+            located = {"frame": [round(value, 2) for value in frame]}
         hour, minute = (int(value) for value in read_times(run, clock[np.newaxis])[0])
     except ValueError as error:
         raise _fail(str(error)) from None
     answer = {"run_id": run.run_id, "hour": hour, "minute": minute,
-              "time": f"{hour or 12}:{minute:02d}"}
+              "time": f"{hour or 12}:{minute:02d}", **located}
     print(json.dumps(answer) if args.json else answer["time"])
     return 0
 

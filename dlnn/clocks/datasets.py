@@ -30,17 +30,18 @@ import dataclasses
 import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dlnn.clocks.course import CourseSplit, load_course_data, split_course_data
-from dlnn.clocks.framing import FRAMING_VERSION, frame_clock, frame_clocks
+from dlnn.clocks.framing import FRAMING_VERSION, ClockFrame, frame_clock, frame_clocks
 from dlnn.clocks.lab import CLOCK_DATASETS, TEST_FRACTION, picture_size
 from dlnn.clocks.render import (
     PRESETS,
     ClockStyle,
     cache_path,
+    clock_placements,
     load_or_generate,
     make_ids,
     split_makes,
@@ -48,9 +49,11 @@ from dlnn.clocks.render import (
 from dlnn.files import write_atomic
 
 if TYPE_CHECKING:
+    from dlnn.clocks.locator import Locator
     from dlnn.config import RunConfig
 
 HELD_OUT_SEED = 7919  # added to a run's seed to draw its held-out-make test set
+_LOCATORS: dict[tuple, Locator] = {}  # the learned locator of the run this process trains
 
 def clock_style(config: RunConfig) -> ClockStyle:
     """The generator style of a generated clock data set, at the run's image size."""
@@ -88,7 +91,93 @@ def _generated(config: RunConfig, n: int, seed: int, makes: tuple[int, ...] | No
     """`n` clocks of the run's style, through the caches; framed when the run asks."""
     if not config.frame_clocks:
         return load_or_generate(n, clock_style(config), seed, makes)
+    if config.learned_framing:
+        return load_or_locate(config, n, seed, makes)
     return load_or_frame(n, picture_style(config), seed, makes, size=config.image_size)
+
+
+def run_locator(config: RunConfig) -> Locator:
+    """The learned locator of a run with `learned_framing`: trained (or loaded from the cache)
+    on pictures of the run's training makes that are not the run's own."""
+    from dlnn.clocks.locator import load_or_train_locator
+
+    key = _locator_spec(config)
+    if key not in _LOCATORS:
+        _LOCATORS.clear()  # one run's locator at a time
+        _LOCATORS[key] = load_or_train_locator(*key)
+    return _LOCATORS[key]
+
+
+def stored_locator(config: RunConfig) -> Locator:
+    """The learned locator a finished run with `learned_framing` framed its clocks with, from
+    the cache (reading a photo never trains one). Raises ValueError when it is not there."""
+    from dlnn.clocks.locator import load_locator, locator_path
+
+    path = locator_path(*_locator_spec(config))
+    locator = load_locator(path)
+    if locator is None:
+        raise ValueError(f"the run's learned locator is not in the cache ({path.name}); "
+                         "train the run again to rebuild it")
+    return locator
+
+
+def load_or_locate(config: RunConfig, n: int, seed: int, makes: tuple[int, ...] | None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """`load_or_frame`'s set, each clock framed where the run's learned locator finds it
+    (`dlnn.clocks.locator`) instead of where the rim finder does; cached apart from it."""
+    from dlnn.clocks.locator import locate_clocks
+
+    def locate(pictures: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+        frames = locate_clocks(run_locator(config).model, pictures)
+        framed = np.stack([frame_clock(picture, size, ClockFrame(*frame[:3]))
+                           for picture, frame in zip(pictures, frames, strict=True)])
+        return framed, frames
+
+    return load_or_frame(n, picture_style(config), seed, makes, size=config.image_size,
+                         frame=locate, method=_located_method(config))
+
+
+def _locator_spec(config: RunConfig) -> tuple[ClockStyle, tuple[int, ...] | None, int, int]:
+    """What a run's learned locator is trained on: its pictures' style, its training makes,
+    its seed and how many pictures."""
+    from dlnn.clocks.locator import LOCATOR_IMAGES
+
+    return (picture_style(config), training_makes(config), config.seed,
+            min(LOCATOR_IMAGES, config.clock_images))
+
+
+def _located_method(config: RunConfig) -> str:
+    """The name of a run's located sets in the cache: after its locator's file."""
+    from dlnn.clocks.locator import locator_path
+
+    return f"located-{locator_path(*_locator_spec(config)).stem}"
+
+
+def locator_result(config: RunConfig) -> dict[str, Any]:
+    """What a run with `learned_framing` records about its locator: its training (`images`,
+    `epochs`, `fit_seconds`, errors on its own validation pictures) and how far the frames it
+    found on the run's set and on the held-out makes are from the generator's own
+    (`locator.frame_errors`; measured only, never shown to a model)."""
+    from dlnn.clocks.locator import frame_errors
+
+    result: dict[str, Any] = dict(run_locator(config).report)
+    style = picture_style(config)
+    split = makes_split(config)
+    sets = {"run_set": (config.clock_images, config.seed, training_makes(config))}
+    if split is not None:
+        sets["held_out"] = (max(1, round(config.clock_images * TEST_FRACTION)),
+                            config.seed + HELD_OUT_SEED, split[1])
+    for name, (n, seed, makes) in sets.items():
+        path = framed_cache_path(n, style, seed, makes, config.image_size,
+                                 method=_located_method(config))
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                frames = stored["frames"]
+        except (FileNotFoundError, ValueError, KeyError, OSError):
+            continue
+        centres, radii, _ = clock_placements(n, style, seed)
+        result[name] = frame_errors(frames, centres, radii)
+    return result
 
 
 def picture_style(config: RunConfig) -> ClockStyle:
@@ -98,17 +187,18 @@ def picture_style(config: RunConfig) -> ClockStyle:
 
 
 def framed_cache_path(n: int, style: ClockStyle, seed: int, makes: tuple[int, ...] | None = None,
-                      size: int | None = None) -> Path:
+                      size: int | None = None, method: str | None = None) -> Path:
     """Where `load_or_frame` keeps a framed set: beside the generated one, named after it,
-    the framing's version and the framed size."""
+    the framing (`method`; default the rim finder and its version) and the framed size."""
     generated = cache_path(n, style, seed, makes)
-    return generated.with_name(f"{generated.stem}-framed{FRAMING_VERSION}-{size or style.size}.npz")
+    method = method or f"framed{FRAMING_VERSION}"
+    return generated.with_name(f"{generated.stem}-{method}-{size or style.size}.npz")
 
 
 def load_or_frame(n: int, style: ClockStyle, seed: int = 0,
                   makes: tuple[int, ...] | None = None, size: int | None = None,
                   frame: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]] | None = None,
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  method: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """`load_or_generate`'s set with every picture framed by `framing.frame_clocks` to `size`
     pixels (default: the pictures' own), cached.
 
@@ -116,10 +206,10 @@ def load_or_frame(n: int, style: ClockStyle, seed: int = 0,
     on a photo, never taken from the generator. The file also holds the frames found
     (`frames`: x, y, radius, found). The labels are the generated set's, unchanged. `frame`
     replaces `frame_clocks` when the set is not cached yet (the same framing, in parallel,
-    say).
+    say, or another one, named by `method` in the cache).
     """
     size = size or style.size
-    path = framed_cache_path(n, style, seed, makes, size)
+    path = framed_cache_path(n, style, seed, makes, size, method)
     try:
         with np.load(path, allow_pickle=False) as stored:
             images, labels = stored["images"], stored["labels"]

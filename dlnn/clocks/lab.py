@@ -92,6 +92,10 @@ FIELDS = (
           "the size) and crop round it, as photos are; for off-centre clocks (the report: none)",
           lab=LAB,
           label="Frame clocks", applies=_clocks),
+    Field("learned_framing", bool, False, "frame where a small network, trained first on other "
+          "pictures of the training makes, finds the clock; needs Frame clocks (the report: none)",
+          lab=LAB,
+          label="Learned framing", applies=_clocks),
 )
 
 
@@ -108,6 +112,11 @@ def check_clock_fields(config: RunConfig) -> None:
             check_clock_budget(config.clock_images, picture_size(config))
         except ValueError as error:
             raise ConfigError("clock_images", config.clock_images, str(error)) from None
+    if config.learned_framing is True and not config.frame_clocks:
+        raise ConfigError("learned_framing", True, "frames clocks, so it needs frame_clocks on")
+    if config.learned_framing is True and config.dataset == COURSE_DATASET:
+        raise ConfigError("learned_framing", True, "learns from generated clocks' placement; "
+                          "clocks-course has none (use the rim finder: frame_clocks alone)")
     if config.dataset == COURSE_DATASET:
         if not isinstance(config.data_path, str) or not config.data_path.strip():
             raise ConfigError("data_path", config.data_path,

@@ -50,6 +50,38 @@ def read_clock_photo(source: PhotoSource, size: int) -> np.ndarray:
         ValueError: one line naming the photo and what is wrong (not an image, too small,
             too many pixels, a pixel format without an 8-bit grey scale, a damaged file).
     """
+    from dlnn.clocks.framing import frame_clock
+
+    return frame_clock(_read_grey(source, size), size)
+
+
+def read_photo_picture(source: PhotoSource, side: int) -> np.ndarray:
+    """A photo as a grey (side, side) uint8 picture, the whole photo kept: the longer side
+    scaled to `side` and the shorter one padded with the grey of its border. What a learned
+    locator (`dlnn.clocks.locator`) reads, as it reads a generated picture of that size.
+
+    Raises the ValueErrors of `read_clock_photo`.
+    """
+    return square_picture(_read_grey(source, side // 2), side)
+
+
+def square_picture(image: np.ndarray | Image.Image, side: int) -> np.ndarray:
+    """Any grey picture as (side, side) uint8: scaled so its longer side is `side`, the
+    shorter one padded evenly with the median grey of the picture's border."""
+    picture = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
+    picture = picture.convert("L")
+    grey = np.asarray(picture)
+    border = int(np.median(np.concatenate([grey[[0, -1]].ravel(), grey[:, [0, -1]].ravel()])))
+    scale = side / max(picture.size)
+    width, height = (max(1, round(length * scale)) for length in picture.size)
+    canvas = Image.new("L", (side, side), border)
+    canvas.paste(picture.resize((width, height), Image.BILINEAR, reducing_gap=2.0),
+                 ((side - width) // 2, (side - height) // 2))
+    return np.asarray(canvas, dtype=np.uint8)
+
+
+def _read_grey(source: PhotoSource, size: int) -> Image.Image:
+    """The photo checked and decoded in 8-bit grey (JPEGs at a scale still >= 2 x `size`)."""
     name = _name(source)
     if isinstance(source, bytes):
         source = io.BytesIO(source)
@@ -75,10 +107,7 @@ def read_clock_photo(source: PhotoSource, size: int) -> np.ndarray:
             grey = _grey(picture)
         except (OSError, SyntaxError, ValueError, EOFError) as error:
             raise ValueError(f"{name}: the image data is damaged ({error})") from None
-    from dlnn.clocks.framing import frame_clock
-
-    return frame_clock(grey, size)
-
+    return grey
 
 
 def _name(source: PhotoSource) -> str:

@@ -32,6 +32,8 @@ import numpy as np
 
 from dlnn import paths, standby
 from dlnn.clocks.datasets import model_input, photo_to_clock
+from dlnn.clocks.lab import picture_size
+from dlnn.clocks.photo import square_picture
 from dlnn.clocks.pose import DialPose
 from dlnn.runs import Run, RunStore
 
@@ -65,21 +67,43 @@ def loaded_model(run: Run) -> keras.Model:
     return _MODELS[key]
 
 
-def read_clock(run_path: str, pixels: list[list[int]]) -> dict[str, Any]:
+def read_clock(run_path: str, pixels: list[list[int]], locate: bool = False) -> dict[str, Any]:
     """The time a stored run reads from one grey clock image at its size (the standby's side).
 
     Args:
         run_path: the run's folder.
-        pixels: the (size, size) uint8 image as nested lists.
+        pixels: the (size, size) uint8 image as nested lists; with `locate`, the whole photo
+            as a square picture (`photo.read_photo_picture`) for the run's learned locator,
+            which frames it first.
+
+    Returns `time_answer`'s keys, a dial reader's pose, and with `locate` the frame found
+    (`frame`: x, y, radius in the picture's pixels).
     """
     from dlnn.clocks.task import predict_times
 
     run = Run(Path(run_path))
-    image = model_input(np.asarray(pixels, dtype=np.uint8)[np.newaxis])
+    picture = np.asarray(pixels, dtype=np.uint8)
+    located = {}
+    if locate:
+        picture, frame = locate_clock(run, picture)
+        located = {"frame": [round(float(value), 2) for value in frame]}
+    image = model_input(picture[np.newaxis])
     model = loaded_model(run)
     hour, minute = (int(value) for value in predict_times(run.config.model, model, image)[0])
     poses = _poses(run, model, image)
-    return {**time_answer(hour, minute), **(pose_answer(poses[0]) if poses else {})}
+    return {**time_answer(hour, minute), **(pose_answer(poses[0]) if poses else {}), **located}
+
+
+def locate_clock(run: Run, picture: np.ndarray) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """A square picture framed where the run's learned locator finds the clock: the framed
+    (size, size) clock and the frame (x, y, radius) in the picture's pixels."""
+    from dlnn.clocks.datasets import stored_locator
+    from dlnn.clocks.framing import ClockFrame, frame_clock
+    from dlnn.clocks.locator import locate_clocks
+
+    x, y, radius, _ = locate_clocks(stored_locator(run.config).model, picture[np.newaxis])[0]
+    return (frame_clock(picture, run.config.image_size, ClockFrame(x, y, radius)),
+            (float(x), float(y), float(radius)))
 
 
 def pose_answer(pose: DialPose) -> dict[str, Any]:
@@ -137,11 +161,14 @@ def read_photo_time(run: Run, photo: np.ndarray, store: RunStore | None = None
     """
     if run.config.model not in _clock_models():
         raise ValueError(f"run {run.run_id} trained {run.config.model}, not a clock model")
-    clock = photo_to_clock(photo, run.config.image_size)
+    locate = bool(run.config.learned_framing)
+    # A run with a learned locator gets the whole photo, squared, and frames it itself.
+    clock = (square_picture(photo, picture_size(run.config)) if locate
+             else photo_to_clock(photo, run.config.image_size))
     try:
         return standby.ask(store or RunStore(), f"{__name__}:read_clock",
                            STANDBY_TIMEOUT_SECONDS, run_path=str(run.path),
-                           pixels=clock.tolist())
+                           pixels=clock.tolist(), locate=locate)
     except standby.NoAnswer:
         return _read_in_new_process(run, clock)
     except RuntimeError as error:
@@ -169,5 +196,6 @@ def _read_in_new_process(run: Run, clock: np.ndarray) -> dict[str, Any]:
         raise ValueError(lines[-1].removeprefix("dlnn: error: ") if lines
                          else "the prediction failed")
     answer = json.loads(done.stdout.strip().splitlines()[-1])
-    return time_answer(answer["hour"], answer["minute"])
+    return {**time_answer(answer["hour"], answer["minute"]),
+            **({"frame": answer["frame"]} if "frame" in answer else {})}
 

@@ -226,7 +226,10 @@ def run_choice(run: Run) -> str:
 def describe_data(config: RunConfig) -> str:
     """What a clock configuration trains on, in words."""
     preset = CLOCK_DATASETS.get(config.dataset)
-    framed = ", framed (centre and radius measured)" if config.frame_clocks else ""
+    framed = ""
+    if config.frame_clocks:
+        framed = (", framed (centre and radius found by a learned locator)"
+                  if config.learned_framing else ", framed (centre and radius measured)")
     if preset is None:
         return (f"the course's photographs from {config.data_path or 'a folder'}, "
                 f"at {config.image_size} px{framed}")
@@ -252,7 +255,9 @@ def describe_setting(config: RunConfig) -> str:
     if preset is None:
         return (f"{config.model} on the course's photographs, {config.image_size} px, "
                 f"{config.epochs} epochs")
-    framed = ", framed" if config.frame_clocks else ""
+    framed = ""
+    if config.frame_clocks:
+        framed = ", framed by a learned locator" if config.learned_framing else ", framed"
     return (f"{config.model} on {preset} clocks{framed}, {config.image_size} px, "
             f"{config.clock_images:,} clocks, {config.epochs} epochs")
 

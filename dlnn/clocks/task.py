@@ -31,6 +31,7 @@ import numpy as np
 from dlnn.clocks.datasets import (
     clock_split,
     held_out_clocks,
+    locator_result,
     makes_split,
     model_input,
     resize_images,
@@ -241,6 +242,8 @@ class ClockTask:
         }
         if data.x_held_out is not None:
             result.update(held_out_result(config, model, data))
+        if config.learned_framing:
+            result["locator"] = locator_result(config)
         return result, predicted
 
 

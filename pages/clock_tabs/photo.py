@@ -14,7 +14,9 @@ import numpy as np
 import streamlit as st
 
 from dlnn.clocks import drawing, results
-from dlnn.clocks.photo import read_clock_photo
+from dlnn.clocks.framing import ClockFrame, frame_clock
+from dlnn.clocks.lab import picture_size
+from dlnn.clocks.photo import read_clock_photo, read_photo_picture
 from dlnn.clocks.photo_time import answer_pose, read_photo_time
 from pages import components
 
@@ -48,17 +50,24 @@ def render() -> None:
              "a clear rim is read as its central square: crop it round the clock then.")
     if upload is None:
         return
+    size = run.config.image_size
     try:
-        clock = read_clock_photo(upload, run.config.image_size)
-        with st.spinner("Reading the time in a worker process..."):
-            answer = reading(run.run_id, clock)
+        if run.config.learned_framing:  # the worker's locator finds the clock in the photo
+            picture = read_photo_picture(upload, picture_size(run.config))
+            with st.spinner("Finding the clock and reading the time in a worker process..."):
+                answer = reading(run.run_id, picture)
+            clock = frame_clock(picture, size, ClockFrame(*answer["frame"]))
+        else:
+            clock = read_clock_photo(upload, size)
+            with st.spinner("Reading the time in a worker process..."):
+                answer = reading(run.run_id, clock)
     except ValueError as error:  # read_clock_photo's and the worker's one line
         st.error(str(error), icon=":material/error:")
         return
-    size = run.config.image_size
     pose = answer_pose(answer)
     placed = ("hands drawn where the model sees the 12" + (", mirrored" if pose.mirrored else "")
               if pose else "hands drawn upright")
+    found = "found by the model's learned locator" if "frame" in answer else "its rim measured"
     st.image(drawing.draw_hands(clock, answer["hour"], answer["minute"], pose), width=300,
              caption=f"read: {answer['time']} (grey {size}x{size}, framed round the clock as "
-                     f"the model sees it; {placed})")
+                     f"the model sees it, {found}; {placed})")

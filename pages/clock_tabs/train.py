@@ -31,7 +31,7 @@ ROWS = (
     ("dataset", "model", "optimizer", "epochs"),
     ("clock_images", "image_size", "batch_size", "seed"),
     ("conv_blocks", "conv_filters", "convs_per_block", "dense_units"),
-    ("augment", "batch_norm", "frame_clocks", "data_path"),
+    ("augment", "batch_norm", "frame_clocks", "learned_framing", "data_path"),
 )
 MORE_ROWS = (
     ("learning_rate", "activation", "initializer", "dropout"),

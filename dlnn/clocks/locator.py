@@ -1,0 +1,272 @@
+"""A learned clock locator: where a clock's hands turn and how large its dial is.
+
+`framing.find_clock` measures the rim, and a rim seen in perspective is an ellipse whose centre
+is not where the hands turn: at the generator's 50 degrees of tilt the two are up to 0.13 dial
+radii apart, and on any-clock clocks (bezels, dark faces, rims cut by the picture's edge) the
+finder is off by more than a quarter of the radius, or a fifth in size, on 11-14% of the
+clocks. The dial reader unrolls the picture about its centre, so those clocks are misread.
+
+The locator learns the frame instead. A small fully convolutional network reads the picture at
+`INPUT` pixels and puts out, on a grid of `CELLS` x `CELLS` cells, a score for "the hands turn
+here" and a dial radius; the centre is the score-weighted mean of the cells' positions (a soft
+argmax, finer than one cell) and the radius the score-weighted mean radius. Being convolutional
+it finds a clock anywhere in the picture the same way. It trains on its own generated set of
+the run's training makes (`LOCATOR_SEED` apart from the run's seed, never the run's images and
+never a held-out make), labelled with the generator's own centre and radius
+(`render.clock_placements`), with the picture flipped and transposed at random (the frame flips
+with it). `RunConfig.learned_framing` frames a run's clocks with it
+(`datasets.load_or_locate`); trained locators are cached beside the generated sets.
+
+Keras is imported only to build, train or run a locator.
+
+Example:
+    >>> locator = load_or_train_locator(style, makes=(0, 1, 2), seed=0, images=2000)
+    >>> frames = locate_clocks(locator.model, pictures)  # (N, 4): x, y, radius, found
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dlnn.clocks.render import (
+    ClockStyle,
+    cache_key,
+    clock_placements,
+    load_or_generate,
+)
+from dlnn.files import write_atomic
+
+if TYPE_CHECKING:
+    import keras
+
+LOCATOR_VERSION = 1  # bump when the network or its training changes: cached locators retrain
+INPUT = 64  # side of the picture the locator reads
+CELLS = INPUT // 4  # the score grid: two 2x2 poolings
+WIDTH = 16  # filters of the first convolutions; twice as many after the first pooling
+DILATIONS = (1, 2, 4, 8)  # the grid's convolutions: together they see the whole picture
+SCALE = 10.0  # frames are learned in tenths of the picture's side (losses of order one)
+LOCATOR_SEED = 104_729  # added to the run's seed to draw the locator's own training set
+LOCATOR_IMAGES = 8000  # pictures it trains on (fewer when the run's set is smaller)
+LOCATOR_EPOCHS = 16
+BATCH = 64
+VALIDATION_FRACTION = 0.1
+PREDICT_BATCH = 256
+
+
+def _register() -> None:
+    """Registers the soft-argmax layer with Keras (a stored locator refers to it by name)."""
+    _soft_argmax_layer()
+
+
+def _soft_argmax_layer() -> type:
+    import keras
+    from keras import ops
+
+    @keras.saving.register_keras_serializable(package="dlnn", name="ClockSoftArgmax")
+    class ClockSoftArgmax(keras.layers.Layer):
+        """(N, cells, cells, 2) scores and radii -> (N, 3) centre x, y and radius, in tenths
+        of the picture's side about its middle (x, y) and from zero (radius)."""
+
+        def call(self, inputs):
+            cells = inputs.shape[1]
+            scores = ops.reshape(inputs[..., 0], (-1, cells * cells))
+            radii = ops.reshape(inputs[..., 1], (-1, cells * cells))
+            weights = ops.softmax(scores, axis=-1)
+            grid = ((np.arange(cells, dtype="float32") + 0.5) / cells - 0.5) * SCALE
+            x = ops.convert_to_tensor(np.tile(grid, cells))
+            y = ops.convert_to_tensor(np.repeat(grid, cells))
+            return ops.stack([ops.sum(weights * x, axis=-1), ops.sum(weights * y, axis=-1),
+                              ops.sum(weights * radii, axis=-1)], axis=-1)
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0], 3)
+
+    return ClockSoftArgmax
+
+
+def build_locator(seed: int = 0) -> keras.Model:
+    """The untrained locator: (N, INPUT, INPUT, 1) pictures in [0, 1] -> (N, 3) frames."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+    def convolution(tensor, filters: int, dilation: int = 1):
+        tensor = keras.layers.Conv2D(filters, 3, padding="same", dilation_rate=dilation,
+                                     use_bias=False)(tensor)
+        return keras.layers.ReLU()(keras.layers.BatchNormalization()(tensor))
+
+    pictures = keras.Input((INPUT, INPUT, 1))
+    tensor = convolution(convolution(pictures, WIDTH), WIDTH)
+    tensor = keras.layers.MaxPooling2D()(tensor)
+    tensor = convolution(convolution(tensor, 2 * WIDTH), 2 * WIDTH)
+    tensor = keras.layers.MaxPooling2D()(tensor)
+    for dilation in DILATIONS:
+        tensor = convolution(tensor, 2 * WIDTH, dilation)
+    frames = _soft_argmax_layer()()(keras.layers.Conv2D(2, 1)(tensor))
+    model = keras.Model(pictures, frames, name="clock_locator")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    return model
+
+
+def locator_input(pictures: np.ndarray) -> np.ndarray:
+    """(N, H, W) uint8 square pictures -> (N, INPUT, INPUT, 1) float32 in [0, 1]."""
+    from dlnn.clocks.datasets import resize_images
+
+    small = resize_images(np.asarray(pictures, dtype=np.uint8), INPUT)
+    return (small.astype(np.float32) / 255.0)[..., np.newaxis]
+
+
+def frame_targets(centres: np.ndarray, radii: np.ndarray, side: int) -> np.ndarray:
+    """Frames in pixels of a `side`-pixel picture -> what the locator learns (N, 3)."""
+    x, y = ((np.asarray(centres, dtype=np.float64) + 0.5) / side - 0.5).T
+    return (np.stack([x, y, np.asarray(radii) / side], axis=1) * SCALE).astype(np.float32)
+
+
+def target_frames(targets: np.ndarray, side: int) -> np.ndarray:
+    """What the locator puts out -> (N, 4) frames in pixels: x, y, radius, found (1)."""
+    targets = np.asarray(targets, dtype=np.float64) / SCALE
+    x, y = ((targets[:, :2] + 0.5) * side - 0.5).T
+    radius = np.maximum(targets[:, 2] * side, 1.0)
+    return np.stack([x, y, radius, np.ones(len(targets))], axis=1)
+
+
+def _dihedral_batches(x: np.ndarray, y: np.ndarray, batch: int, seed: int) -> Any:
+    """The training pictures in shuffled batches, each flipped left-right, upside down and
+    transposed at random, its frames with it."""
+    import keras
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(x))
+
+        def __len__(self) -> int:
+            return max(1, len(x) // batch)
+
+        def on_epoch_end(self) -> None:
+            self.order = self.rng.permutation(len(x))
+
+        def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+            chosen = self.order[index * batch:(index + 1) * batch]
+            pictures, frames = x[chosen], y[chosen].copy()
+            if self.rng.random() < 0.5:
+                pictures, frames[:, 0] = pictures[:, :, ::-1], -frames[:, 0]
+            if self.rng.random() < 0.5:
+                pictures, frames[:, 1] = pictures[:, ::-1], -frames[:, 1]
+            if self.rng.random() < 0.5:
+                pictures, frames[:, :2] = pictures.transpose(0, 2, 1, 3), frames[:, 1::-1]
+            return np.ascontiguousarray(pictures), frames
+
+    return Batches()
+
+
+def frame_errors(frames: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> dict[str, float]:
+    """How far found frames are from the generator's: centre error in dial radii (median,
+    90th percentile), radius found / true (5th, 95th percentile), and the share missed (centre
+    off by more than a quarter of the radius or radius by more than a fifth)."""
+    error = np.hypot(frames[:, 0] - centres[:, 0], frames[:, 1] - centres[:, 1]) / radii
+    ratio = frames[:, 2] / radii
+    return {
+        "centre_error_median": round(float(np.median(error)), 4),
+        "centre_error_p90": round(float(np.quantile(error, 0.9)), 4),
+        "radius_ratio_p5": round(float(np.quantile(ratio, 0.05)), 4),
+        "radius_ratio_p95": round(float(np.quantile(ratio, 0.95)), 4),
+        "missed": round(float(np.mean((error > 0.25) | (np.abs(ratio - 1) > 0.2))), 4),
+    }
+
+
+@dataclass
+class Locator:
+    """A trained locator and what its training measured (`report`: images, epochs, seconds,
+    frame errors on its own validation pictures)."""
+
+    model: keras.Model
+    report: dict[str, Any]
+
+
+def locator_path(style: ClockStyle, makes: tuple[int, ...] | None, seed: int, images: int,
+                 epochs: int = LOCATOR_EPOCHS) -> Path:
+    """Where the locator trained on these pictures is cached: beside the generated sets."""
+    from dlnn.clocks.render import cache_path
+
+    key = cache_key(images, style, seed + LOCATOR_SEED, makes)
+    folder = cache_path(images, style, seed, makes).parent
+    return folder / f"locator{LOCATOR_VERSION}-{key}-{epochs}.keras"
+
+
+def train_locator(style: ClockStyle, makes: tuple[int, ...] | None, seed: int, images: int,
+                  epochs: int = LOCATOR_EPOCHS) -> Locator:
+    """A locator trained on `images` pictures of `style` and `makes` drawn with `seed` +
+    LOCATOR_SEED (the run's own pictures are never among them)."""
+    import keras
+
+    pictures, _ = load_or_generate(images, style, seed + LOCATOR_SEED, makes)
+    centres, radii, _ = clock_placements(images, style, seed + LOCATOR_SEED)
+    x, y = locator_input(pictures), frame_targets(centres, radii, style.size)
+    cut = max(1, round(images * (1 - VALIDATION_FRACTION)))
+    model = build_locator(seed)
+    started = time.perf_counter()
+    model.fit(_dihedral_batches(x[:cut], y[:cut], BATCH, seed),
+              validation_data=(x[cut:], y[cut:]) if cut < images else None,
+              epochs=epochs, verbose=0,
+              callbacks=[keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=2)])
+    seconds = time.perf_counter() - started
+    report: dict[str, Any] = {"images": images, "epochs": epochs,
+                              "fit_seconds": round(seconds, 1), "version": LOCATOR_VERSION}
+    if cut < images:
+        found = target_frames(model.predict(x[cut:], batch_size=PREDICT_BATCH, verbose=0),
+                              style.size)
+        report["validation"] = frame_errors(found, centres[cut:], radii[cut:])
+    return Locator(model, report)
+
+
+def load_or_train_locator(style: ClockStyle, makes: tuple[int, ...] | None, seed: int,
+                          images: int, epochs: int = LOCATOR_EPOCHS) -> Locator:
+    """`train_locator`'s locator, cached (the model as `.keras`, its report beside it)."""
+    path = locator_path(style, makes, seed, images, epochs)
+    stored = load_locator(path)
+    if stored is not None:
+        return stored
+    locator = train_locator(style, makes, seed, images, epochs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.partial.keras")
+    locator.model.save(temporary)
+    temporary.replace(path)
+    write_atomic(path.with_suffix(".json"), lambda handle: handle.write(
+        json.dumps(locator.report, indent=2).encode()))
+    return locator
+
+
+def load_locator(path: Path) -> Locator | None:
+    """The locator stored at `path` with its report, or None when it is missing or damaged."""
+    import keras
+
+    _register()
+    try:
+        model = keras.saving.load_model(path)
+        return Locator(model, json.loads(path.with_suffix(".json").read_text()))
+    except (OSError, ValueError, KeyError, json.JSONDecodeError):
+        return None
+
+
+def locate_clocks(model: keras.Model, pictures: np.ndarray) -> np.ndarray:
+    """(N, 4) frames (x, y, radius in the pictures' pixels, found 1) of square pictures."""
+    pictures = np.asarray(pictures, dtype=np.uint8)
+    if pictures.ndim != 3 or pictures.shape[1] != pictures.shape[2]:
+        raise ValueError(f"expected square grey pictures (N, H, H), got shape {pictures.shape}")
+    outputs = model.predict(locator_input(pictures), batch_size=PREDICT_BATCH, verbose=0)
+    return target_frames(outputs, pictures.shape[1])
+
+
+def locator_style(style: ClockStyle) -> ClockStyle:
+    """The style the locator's own set is drawn in: the run's pictures' (kept as a function
+    so that a later version can draw it otherwise)."""
+    return dataclasses.replace(style)
