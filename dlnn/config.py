@@ -154,7 +154,19 @@ class RunConfig:
             declared.check(getattr(self, name))
         for check in registry.validators():
             check(self)
+        self._check_lab_fields()
         return self
+
+    def _check_lab_fields(self) -> None:
+        """A lab's field set away from its default where it changes nothing (a clock field on
+        MNIST, say) is a mistake the run would silently ignore: name it."""
+        for name, declared in registry.fields().items():
+            if (declared.lab not in (None, "core") and getattr(self, name) != declared.default
+                    and not declared.relevant(self)):
+                raise ConfigError(name, getattr(self, name),
+                                  f"a {declared.lab} lab field, it changes nothing for the "
+                                  f"{self.dataset} data set (leave it at "
+                                  f"{declared.format(declared.default)})")
 
 
 def _from_values(values: dict[str, Any]) -> RunConfig:

@@ -92,3 +92,17 @@ def test_every_field_says_in_one_line_what_it_changes_and_what_the_report_used()
     for name, declared in registry.fields().items():
         assert "\n" not in declared.help and len(declared.help) < 160, name
         assert "report" in declared.help, f"{name}: {declared.help}"
+
+
+def test_a_lab_field_that_changes_nothing_for_the_data_set_is_named() -> None:
+    with pytest.raises(ConfigError) as error:
+        RunConfig(dataset="mnist", frame_clocks=True).validate()
+    assert error.value.field == "frame_clocks"
+    assert "changes nothing for the mnist data set" in str(error.value)
+    with pytest.raises(ConfigError) as error:
+        RunConfig(dataset="fashion-mnist", image_size=64).validate()
+    assert error.value.field == "image_size"
+    # At its default it is fine, and on a clock data set it applies.
+    RunConfig(dataset="mnist").validate()
+    RunConfig(dataset="clocks-easy", model="clock-hands", image_size=64,
+              frame_clocks=True).validate()
