@@ -184,3 +184,18 @@ def test_photo_models_offer_the_models_of_many_makes_first(dlnn_dirs: Path) -> N
     assert results.reads_many_makes(better_any) and not results.reads_many_makes(best)
     assert [run.run_id for run in results.photo_models(store)] == [
         better_any.run_id, worse_any.run_id, best.run_id]
+
+
+def test_a_learned_locator_shows_how_well_it_found_the_clocks() -> None:
+    assert results.locator_tiles(RESULT) == []
+    located = {**RESULT, "locator": {
+        "images": 8000, "epochs": 16, "fit_seconds": 424.6,
+        "run_set": {"centre_error_median": 0.0448, "missed": 0.0029},
+        "held_out": {"centre_error_median": 0.0425, "missed": 0.0075}}}
+    tiles = results.locator_tiles(located)
+    assert [(tile.label, tile.value) for tile in tiles] == [
+        ("Locator: centre off by", "0.043 radii"), ("Locator: clocks missed", "0.8%"),
+        ("Locator: training", "425 s")]
+    assert "held-out makes" in tiles[0].help and "8,000 pictures" in tiles[2].help
+    without_held_out = {**RESULT, "locator": {**located["locator"], "held_out": None}}
+    assert results.locator_tiles(without_held_out)[0].value == "0.045 radii"

@@ -230,7 +230,11 @@ def print_task3_table(rows: dict[str, dict[str, Any]]) -> None:
         print("CSE, hour acc., minute MAE: test clocks of the training makes; held-out: clocks "
               "of makes the model never saw.")
     for role, row in rows.items():
-        if row.get("framed"):
+        if row.get("learned_framing"):
+            print(f"{role} ({row['model']}) read every picture framed: the clock's centre and "
+                  "radius found by a learned locator trained on other pictures of the training "
+                  "makes (dlnn.clocks.locator), the picture cropped round it.")
+        elif row.get("framed"):
             print(f"{role} ({row['model']}) read every picture framed: the clock's centre and "
                   "radius measured on the picture (dlnn.clocks.framing), the picture cropped "
                   "round it.")

@@ -152,6 +152,29 @@ def held_out_tiles(result: dict[str, Any]) -> list[Tile]:
     ]
 
 
+def locator_tiles(result: dict[str, Any]) -> list[Tile]:
+    """How well a run's learned locator found the clocks (`learned_framing`); empty without
+    one. Measured against the generator's own placement, which the models never see."""
+    locator = result.get("locator")
+    if not locator:
+        return []
+    found = locator.get("held_out") or locator.get("run_set") or {}
+    where = "clocks of the held-out makes" if locator.get("held_out") else "the run's clocks"
+    fit = locator.get("fit_seconds")
+    return [
+        Tile("Locator: centre off by", f"{found['centre_error_median']:.3f} radii"
+             if found.get("centre_error_median") is not None else "—",
+             f"Median distance between the centre the locator found and the true one, in dial "
+             f"radii, on {where}."),
+        Tile("Locator: clocks missed", format_percent(found.get("missed")),
+             "Share framed with the centre off by more than a quarter of the radius or the "
+             "radius off by more than a fifth."),
+        Tile("Locator: training", "—" if fit is None else f"{fit:,.0f} s",
+             f"Its own {locator.get('images', 0):,} pictures of the training makes, "
+             f"{locator.get('epochs', 0)} epochs (besides the reader's training)."),
+    ]
+
+
 def other_scores(result: dict[str, Any]) -> list[Tile]:
     """The test numbers behind the headline: minute error, worst error, loss, time."""
     distribution = result.get("test_cse_distribution") or {}

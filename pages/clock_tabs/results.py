@@ -136,6 +136,9 @@ def render() -> None:
     held_out = results.held_out_tiles(result)
     if held_out:
         render_tiles(held_out)
+    located = results.locator_tiles(result)
+    if located:
+        render_tiles(located)
     with st.expander("More numbers: minute error, worst error, test loss, training time"):
         render_tiles(results.other_scores(result))
     render_curves(run.events(), key="clock_result")
