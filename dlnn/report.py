@@ -116,6 +116,11 @@ class PartState:
     missing: tuple[RunConfig, ...]  # no run, or one that was stopped or lost
     seconds: float  # training time of its stored runs, summed
     newest: float  # when its newest done run ended (0: none)
+    failed: int = 0  # of the done runs, those that failed (their curves are not drawn)
+
+    def done_text(self, total: int) -> str:
+        """`12/12`, or `12/12 (1 failed)`: the runs done, failed ones said."""
+        return f"{self.done}/{total}" + (f" ({self.failed} failed)" if self.failed else "")
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,7 @@ def part_state(configs: Sequence[RunConfig], index: Mapping[str, Run]) -> PartSt
         runs={config.key(): run for config, run in zip(configs, found, strict=True)},
         done=len(done),
         active=sum(run is not None and run.status in ACTIVE for run in found), missing=missing,
+        failed=sum(run.status == "failed" for run in done),
         seconds=sum(run_seconds(run) for run in done),
         newest=max((_ended(run) for run in done), default=0.0),
     )
@@ -311,7 +317,7 @@ def _header(parts: Sequence[ReportPart], states: Mapping[str, PartState], quick:
         total = len(part.configs)
         wall = timings.get(part.name)
         rows.append(
-            f"<tr><td>{_e(part.title)}</td><td>{state.done}/{total}"
+            f"<tr><td>{_e(part.title)}</td><td>{state.done_text(total)}"
             f"{' + more once these end' if part.waiting else ''}</td>"
             f"<td>{duration_text(state.seconds)}</td>"
             f"<td>{_wall_text(wall)}</td></tr>")

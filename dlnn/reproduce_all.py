@@ -237,7 +237,7 @@ def show(parts: Sequence[report.ReportPart], overview: report.Overview,
     """The tables as text, what is missing, and where the files are."""
     for part in parts:
         state = overview.states[part.name]
-        print(f"\n== {part.title}: {state.done}/{len(part.configs)} runs ==")
+        print(f"\n== {part.title}: {state.done_text(len(part.configs))} runs ==")
         for table in part.tables:
             print(f"\n{table.title}")
             print(table.frame.to_string(index=False) if not table.frame.empty else "missing")

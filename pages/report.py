@@ -39,7 +39,7 @@ def render_status(saved: report.SavedReport) -> None:
     for name, state in saved.overview.states.items():
         total = len(state.runs)
         rows.append({
-            "part": saved.titles[name], "runs done": f"{state.done}/{total}",
+            "part": saved.titles[name], "runs done": state.done_text(total),
             "training now": state.active, "missing": len(state.missing),
             "newer than the file": saved.overview.stale.get(name, 0),
             "waiting": "; ".join(saved.waiting[name]),

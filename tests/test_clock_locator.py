@@ -124,3 +124,19 @@ def test_a_run_frames_its_clocks_where_its_locator_finds_them(dlnn_dirs: Path) -
 def test_locate_clocks_checks_its_pictures() -> None:
     with pytest.raises(ValueError, match="square grey pictures"):
         locator.locate_clocks(None, np.zeros((2, 10, 12), np.uint8))
+
+
+def test_a_damaged_locator_is_trained_again_and_named_when_reading(dlnn_dirs: Path) -> None:
+    from dlnn.clocks import datasets
+
+    config = ANY.replace(clock_images=40, learned_framing=True).validate()
+    path = locator.locator_path(*datasets._locator_spec(config))
+    datasets._LOCATORS.clear()
+    run_locator(config)
+    path.write_bytes(b"not a keras file")
+    with pytest.raises(ValueError, match="learned locator .* is missing or damaged"):
+        datasets.stored_locator(config)
+    datasets._LOCATORS.clear()
+    again = run_locator(config)  # trains again and replaces the damaged file
+    assert again.report["images"] == 40
+    assert datasets.stored_locator(config).report == again.report

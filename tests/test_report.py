@@ -341,3 +341,19 @@ def test_describe_names_what_a_run_varies() -> None:
     config = RunConfig(model="mlp-keras", dataset="mnist", optimizer="adam", permute=True)
     assert reproduce_all.describe(config) == (
         "mlp-keras on mnist, adam lr 0.001, relu, random_uniform, batch 128, permuted")
+
+
+def test_a_failed_run_counts_as_done_and_is_said(dlnn_dirs: Path) -> None:
+    store = RunStore()
+    fill_report_store(store)
+    parts = report.collect_parts(store, quick=True)
+    first = store.find_finished(parts[0].configs[0])
+    first.set_status("failed")  # a member whose loss diverged
+    state = report.overview(parts, store).states[parts[0].name]
+    total = len(parts[0].configs)
+    assert (state.done, state.failed, state.missing) == (total, 1, ())
+    assert state.done_text(total) == f"{total}/{total} (1 failed)"
+    html = report.write_report(parts, True, store, png=False).html.read_text()
+    assert f"{total}/{total} (1 failed)" in html
+    other = report.overview(parts, store).states[parts[1].name]
+    assert other.done_text(len(parts[1].configs)) == f"{other.done}/{len(parts[1].configs)}"

@@ -116,8 +116,8 @@ def stored_locator(config: RunConfig) -> Locator:
     path = locator_path(*_locator_spec(config))
     locator = load_locator(path)
     if locator is None:
-        raise ValueError(f"the run's learned locator is not in the cache ({path.name}); "
-                         "train the run again to rebuild it")
+        raise ValueError(f"the run's learned locator {path} is missing or damaged; train "
+                         "the run again (--retrain) to rebuild it")
     return locator
 
 

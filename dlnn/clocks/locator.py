@@ -26,7 +26,6 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -265,8 +264,3 @@ def locate_clocks(model: keras.Model, pictures: np.ndarray) -> np.ndarray:
     outputs = model.predict(locator_input(pictures), batch_size=PREDICT_BATCH, verbose=0)
     return target_frames(outputs, pictures.shape[1])
 
-
-def locator_style(style: ClockStyle) -> ClockStyle:
-    """The style the locator's own set is drawn in: the run's pictures' (kept as a function
-    so that a later version can draw it otherwise)."""
-    return dataclasses.replace(style)
