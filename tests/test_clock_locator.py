@@ -116,8 +116,7 @@ def test_a_run_frames_its_clocks_where_its_locator_finds_them(dlnn_dirs: Path) -
     datasets._LOCATORS.clear()
     again = run_locator(config)
     probe = run_pictures[:8]
-    np.testing.assert_allclose(locator.locate_clocks(again.model, probe),
-                               locator.locate_clocks(trained.model, probe), atol=1e-4)
+    np.testing.assert_allclose(again.locate(probe), trained.locate(probe), atol=1e-4)
     assert again.report == trained.report
 
 
@@ -140,3 +139,18 @@ def test_a_damaged_locator_is_trained_again_and_named_when_reading(dlnn_dirs: Pa
     again = run_locator(config)  # trains again and replaces the damaged file
     assert again.report["images"] == 40
     assert datasets.stored_locator(config).report == again.report
+
+
+def test_the_second_look_maps_frames_into_its_crops_and_back() -> None:
+    from dlnn.clocks.framing import CANONICAL_RADIUS
+
+    frames = np.array([[40.0, 70.5, 30.0], [64.0, 60.0, 45.5], [90.2, 33.3, 21.0]])
+    size = locator.INPUT
+    seen = locator.to_crop(frames, frames, size)
+    # Cropped at its own frame, a clock sits centred, as large as the models read it (up to
+    # the whole pixels `frame_clock` cuts at).
+    np.testing.assert_allclose(seen[:, :2], (size - 1) / 2, atol=1.5)
+    np.testing.assert_allclose(seen[:, 2], CANONICAL_RADIUS * size, rtol=0.03)
+    moved = frames + np.array([3.0, -2.0, 4.0])
+    np.testing.assert_allclose(locator.from_crop(locator.to_crop(frames, moved, size), moved,
+                                                 size), frames, atol=1e-9)

@@ -110,7 +110,6 @@ def test_a_learned_locator_frames_the_photo_before_the_reader_reads_it(located_r
                                                                         waiting_standby):
     from dlnn.clocks.datasets import stored_locator
     from dlnn.clocks.framing import ClockFrame, frame_clock, place_clock
-    from dlnn.clocks.locator import locate_clocks
     from dlnn.clocks.photo import square_picture
 
     assert located_run.status == "finished", located_run.result()
@@ -119,7 +118,7 @@ def test_a_learned_locator_frames_the_photo_before_the_reader_reads_it(located_r
     snapshot[:, 20:110] = place_clock(clock, 90, centre=(50, 40), scale=0.8)
     answer = photo.read_photo_time(located_run, snapshot, waiting_standby)
     picture = square_picture(snapshot, 64)  # the run's pictures: twice its 32 px
-    frame = locate_clocks(stored_locator(located_run.config).model, picture[np.newaxis])[0]
+    frame = stored_locator(located_run.config).locate(picture[np.newaxis])[0]
     np.testing.assert_allclose(answer["frame"], frame[:3], atol=0.01)
     framed = frame_clock(picture, 32, ClockFrame(*frame[:3]))
     expected = read_times(located_run, framed[np.newaxis])[0]

@@ -176,12 +176,11 @@ def locate_and_frame(run: Any, images: np.ndarray) -> np.ndarray:
     from dlnn.clocks.datasets import stored_locator
     from dlnn.clocks.framing import ClockFrame, frame_clock
     from dlnn.clocks.lab import picture_size
-    from dlnn.clocks.locator import locate_clocks
     from dlnn.clocks.photo import square_picture
 
     side = picture_size(run.config)
     pictures = np.stack([square_picture(image, side) for image in images])
-    frames = locate_clocks(stored_locator(run.config).model, pictures)
+    frames = stored_locator(run.config).locate(pictures)
     return np.stack([frame_clock(picture, run.config.image_size, ClockFrame(*frame[:3]))
                      for picture, frame in zip(pictures, frames, strict=True)])
 

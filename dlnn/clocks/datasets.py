@@ -125,10 +125,8 @@ def load_or_locate(config: RunConfig, n: int, seed: int, makes: tuple[int, ...] 
                    ) -> tuple[np.ndarray, np.ndarray]:
     """`load_or_frame`'s set, each clock framed where the run's learned locator finds it
     (`dlnn.clocks.locator`) instead of where the rim finder does; cached apart from it."""
-    from dlnn.clocks.locator import locate_clocks
-
     def locate(pictures: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-        frames = locate_clocks(run_locator(config).model, pictures)
+        frames = run_locator(config).locate(pictures)
         framed = np.stack([frame_clock(picture, size, ClockFrame(*frame[:3]))
                            for picture, frame in zip(pictures, frames, strict=True)])
         return framed, frames

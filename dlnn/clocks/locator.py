@@ -21,7 +21,7 @@ Keras is imported only to build, train or run a locator.
 
 Example:
     >>> locator = load_or_train_locator(style, makes=(0, 1, 2), seed=0, images=2000)
-    >>> frames = locate_clocks(locator.model, pictures)  # (N, 4): x, y, radius, found
+    >>> frames = locator.locate(pictures)  # (N, 4): x, y, radius, found
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dlnn.clocks.framing import CANONICAL_RADIUS, ClockFrame, frame_clock
 from dlnn.clocks.render import (
     ClockStyle,
     cache_key,
@@ -45,7 +46,7 @@ from dlnn.files import write_atomic
 if TYPE_CHECKING:
     import keras
 
-LOCATOR_VERSION = 1  # bump when the network or its training changes: cached locators retrain
+LOCATOR_VERSION = 2  # bump when the network or its training changes: cached locators retrain
 INPUT = 64  # side of the picture the locator reads
 CELLS = INPUT // 4  # the score grid: two 2x2 poolings
 WIDTH = 16  # filters of the first convolutions; twice as many after the first pooling
@@ -57,6 +58,13 @@ LOCATOR_EPOCHS = 16
 BATCH = 64
 VALIDATION_FRACTION = 0.1
 PREDICT_BATCH = 256
+# The second look: a second network of the same kind reads the picture cropped round the first
+# look's frame (at INPUT pixels, the clock as large as the dial reader sees it) and finds the
+# clock again there. It trains on crops round the true frame moved and scaled at random by
+# about the first look's errors: normal, per axis, this share of the dial radius; the radius
+# by this relative share.
+REFINE_CENTRE_JITTER = 0.06
+REFINE_RADIUS_JITTER = 0.06
 
 
 def _register() -> None:
@@ -184,11 +192,59 @@ def frame_errors(frames: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> 
 
 @dataclass
 class Locator:
-    """A trained locator and what its training measured (`report`: images, epochs, seconds,
-    frame errors on its own validation pictures)."""
+    """A trained locator: the first look (`model`, the whole picture), the second look
+    (`refiner`, the picture cropped round the first look's frame) and what their training
+    measured (`report`: images, epochs, seconds, frame errors on its own validation pictures
+    after the first look and after both)."""
 
     model: keras.Model
+    refiner: keras.Model
     report: dict[str, Any]
+
+    def locate(self, pictures: np.ndarray) -> np.ndarray:
+        """(N, 4) frames (x, y, radius in the pictures' pixels, found 1) of square pictures:
+        the first look's, refined by the second."""
+        first = locate_clocks(self.model, pictures)
+        return refine_frames(self.refiner, pictures, first)
+
+
+def _crop_boxes(frames: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where `framing.frame_clock` cuts each frame's square out of a picture (left and top
+    pixel edges, whole pixels) and how much it scales it to `size` pixels."""
+    half = np.asarray(frames)[:, 2] / CANONICAL_RADIUS / 2
+    side = np.maximum(1, np.rint(2 * half))
+    left = np.rint(frames[:, 0] + 0.5 - half)
+    top = np.rint(frames[:, 1] + 0.5 - half)
+    return left, top, size / side
+
+
+def to_crop(frames: np.ndarray, used: np.ndarray, size: int) -> np.ndarray:
+    """Frames (x, y, radius in picture pixels) as seen in the crops framed at `used`."""
+    left, top, scale = _crop_boxes(used, size)
+    return np.stack([(frames[:, 0] + 0.5 - left) * scale - 0.5,
+                     (frames[:, 1] + 0.5 - top) * scale - 0.5, frames[:, 2] * scale], axis=1)
+
+
+def from_crop(found: np.ndarray, used: np.ndarray, size: int) -> np.ndarray:
+    """`to_crop` undone: frames found in the crops, in the pictures' pixels."""
+    left, top, scale = _crop_boxes(used, size)
+    return np.stack([(found[:, 0] + 0.5) / scale + left - 0.5,
+                     (found[:, 1] + 0.5) / scale + top - 0.5, found[:, 2] / scale], axis=1)
+
+
+def crop_pictures(pictures: np.ndarray, frames: np.ndarray, size: int = INPUT) -> np.ndarray:
+    """Each picture framed at its frame (`framing.frame_clock`) to (size, size)."""
+    return np.stack([frame_clock(picture, size, ClockFrame(*frame[:3]))
+                     for picture, frame in zip(pictures, frames, strict=True)])
+
+
+def refine_frames(refiner: keras.Model, pictures: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """The second look: each picture cropped round its frame, the clock found again there."""
+    crops = crop_pictures(pictures, frames)
+    found = target_frames(refiner.predict(locator_input(crops), batch_size=PREDICT_BATCH,
+                                          verbose=0), INPUT)
+    refined = from_crop(found[:, :3], frames, INPUT)
+    return np.concatenate([refined, np.ones((len(refined), 1))], axis=1)
 
 
 def locator_path(style: ClockStyle, makes: tuple[int, ...] | None, seed: int, images: int,
@@ -209,22 +265,37 @@ def train_locator(style: ClockStyle, makes: tuple[int, ...] | None, seed: int, i
 
     pictures, _ = load_or_generate(images, style, seed + LOCATOR_SEED, makes)
     centres, radii, _ = clock_placements(images, style, seed + LOCATOR_SEED)
-    x, y = locator_input(pictures), frame_targets(centres, radii, style.size)
+    truth = np.concatenate([centres, radii[:, None]], axis=1)
     cut = max(1, round(images * (1 - VALIDATION_FRACTION)))
+
+    def fit(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
+        started = time.perf_counter()
+        model.fit(_dihedral_batches(x[:cut], y[:cut], BATCH, seed),
+                  validation_data=(x[cut:], y[cut:]) if cut < images else None,
+                  epochs=epochs, verbose=0,
+                  callbacks=[keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=2)])
+        return time.perf_counter() - started
+
     model = build_locator(seed)
-    started = time.perf_counter()
-    model.fit(_dihedral_batches(x[:cut], y[:cut], BATCH, seed),
-              validation_data=(x[cut:], y[cut:]) if cut < images else None,
-              epochs=epochs, verbose=0,
-              callbacks=[keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=2)])
-    seconds = time.perf_counter() - started
-    report: dict[str, Any] = {"images": images, "epochs": epochs,
-                              "fit_seconds": round(seconds, 1), "version": LOCATOR_VERSION}
+    seconds = fit(model, locator_input(pictures), frame_targets(centres, radii, style.size))
+    # The second look trains on crops round the true frames, moved and scaled at random.
+    rng = np.random.default_rng(seed)
+    used = truth.copy()
+    used[:, :2] += rng.normal(0, REFINE_CENTRE_JITTER, (images, 2)) * radii[:, None]
+    used[:, 2] *= np.exp(rng.normal(0, REFINE_RADIUS_JITTER, images))
+    seen = to_crop(truth, used, INPUT)
+    refiner = build_locator(seed + 1)
+    seconds += fit(refiner, locator_input(crop_pictures(pictures, used)),
+                   frame_targets(seen[:, :2], seen[:, 2], INPUT))
+    locator = Locator(model, refiner, {"images": images, "epochs": epochs,
+                                       "version": LOCATOR_VERSION})
+    locator.report["fit_seconds"] = round(seconds, 1)
     if cut < images:
-        found = target_frames(model.predict(x[cut:], batch_size=PREDICT_BATCH, verbose=0),
-                              style.size)
-        report["validation"] = frame_errors(found, centres[cut:], radii[cut:])
-    return Locator(model, report)
+        first = locate_clocks(model, pictures[cut:])
+        locator.report["validation_first_look"] = frame_errors(first, centres[cut:], radii[cut:])
+        locator.report["validation"] = frame_errors(
+            refine_frames(refiner, pictures[cut:], first), centres[cut:], radii[cut:])
+    return locator
 
 
 def load_or_train_locator(style: ClockStyle, makes: tuple[int, ...] | None, seed: int,
@@ -236,9 +307,10 @@ def load_or_train_locator(style: ClockStyle, makes: tuple[int, ...] | None, seed
         return stored
     locator = train_locator(style, makes, seed, images, epochs)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial.keras")
-    locator.model.save(temporary)
-    temporary.replace(path)
+    for model, target in ((locator.refiner, _refiner_path(path)), (locator.model, path)):
+        temporary = target.with_name(f".{target.name}.partial.keras")
+        model.save(temporary)
+        temporary.replace(target)
     write_atomic(path.with_suffix(".json"), lambda handle: handle.write(
         json.dumps(locator.report, indent=2).encode()))
     return locator
@@ -251,9 +323,15 @@ def load_locator(path: Path) -> Locator | None:
     _register()
     try:
         model = keras.saving.load_model(path)
-        return Locator(model, json.loads(path.with_suffix(".json").read_text()))
+        refiner = keras.saving.load_model(_refiner_path(path))
+        return Locator(model, refiner, json.loads(path.with_suffix(".json").read_text()))
     except (OSError, ValueError, KeyError, json.JSONDecodeError):
         return None
+
+
+def _refiner_path(path: Path) -> Path:
+    """Where the second look is stored beside the first."""
+    return path.with_name(f"{path.stem}-second.keras")
 
 
 def locate_clocks(model: keras.Model, pictures: np.ndarray) -> np.ndarray:

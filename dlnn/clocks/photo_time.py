@@ -99,9 +99,8 @@ def locate_clock(run: Run, picture: np.ndarray) -> tuple[np.ndarray, tuple[float
     (size, size) clock and the frame (x, y, radius) in the picture's pixels."""
     from dlnn.clocks.datasets import stored_locator
     from dlnn.clocks.framing import ClockFrame, frame_clock
-    from dlnn.clocks.locator import locate_clocks
 
-    x, y, radius, _ = locate_clocks(stored_locator(run.config).model, picture[np.newaxis])[0]
+    x, y, radius, _ = stored_locator(run.config).locate(picture[np.newaxis])[0]
     return (frame_clock(picture, run.config.image_size, ClockFrame(x, y, radius)),
             (float(x), float(y), float(radius)))
 
