@@ -10,7 +10,11 @@ The locator learns the frame instead. A small fully convolutional network reads 
 `INPUT` pixels and puts out, on a grid of `CELLS` x `CELLS` cells, a score for "the hands turn
 here" and a dial radius; the centre is the score-weighted mean of the cells' positions (a soft
 argmax, finer than one cell) and the radius the score-weighted mean radius. Being convolutional
-it finds a clock anywhere in the picture the same way. It trains on its own generated set of
+it finds a clock anywhere in the picture the same way. A second network of the same kind then
+takes a second look (`refine_frames`): the picture cropped round the first look's frame at
+`INPUT` pixels, where the clock is as large as the dial reader sees it, and finds the clock
+again there; it trains on crops round the true frame moved and scaled at random by about the
+first look's errors. Both train on their own generated set of
 the run's training makes (`LOCATOR_SEED` apart from the run's seed, never the run's images and
 never a held-out make), labelled with the generator's own centre and radius
 (`render.clock_placements`), with the picture flipped and transposed at random (the frame flips
@@ -239,12 +243,15 @@ def crop_pictures(pictures: np.ndarray, frames: np.ndarray, size: int = INPUT) -
 
 
 def refine_frames(refiner: keras.Model, pictures: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """The second look: each picture cropped round its frame, the clock found again there."""
+    """The second look: each picture cropped round its frame, the clock's centre found again
+    there. The radius stays the first look's: the second look's came out about 5% small on
+    its own validation pictures (0.89-1.00 of the true one, against 0.93-1.08), while its
+    centre is closer (median 0.033 radii against 0.044, none missed)."""
     crops = crop_pictures(pictures, frames)
     found = target_frames(refiner.predict(locator_input(crops), batch_size=PREDICT_BATCH,
                                           verbose=0), INPUT)
     refined = from_crop(found[:, :3], frames, INPUT)
-    return np.concatenate([refined, np.ones((len(refined), 1))], axis=1)
+    return np.concatenate([refined[:, :2], frames[:, 2:3], np.ones((len(refined), 1))], axis=1)
 
 
 def locator_path(style: ClockStyle, makes: tuple[int, ...] | None, seed: int, images: int,
