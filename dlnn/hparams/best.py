@@ -209,6 +209,8 @@ MEASURED: list[dict[str, Any]] = [
     _measured("cnn-fashion/fashion-mnist", "cnn-keras, adam (lr 0.001), linear, glorot_uniform",
               "quick sweeps", 13, 97, 0.8888),
     _measured("cnn-fashion/fashion-mnist", "cnn-keras-example, adadelta (lr 1), elu, "
-              "glorot_normal, rate halved on plateaus", "report sweeps (without halving: not "
-              "trained yet)", 35, 1281, 0.9195),
+              "glorot_normal, rate halved on plateaus", "report sweeps", 35, 1281, 0.9195),
+    _measured("cnn-fashion/fashion-mnist", "cnn-keras-example, adadelta (lr 1), elu, "
+              "glorot_normal", "report sweeps (lower validation: not counted)", 21, 1258,
+              0.9106),
 ]
