@@ -115,6 +115,8 @@ def test_reproduce_table_says_which_model_read_framed_clocks(capsys) -> None:
     lines = [line for line in capsys.readouterr().out.splitlines() if "framed" in line]
     assert len(lines) == 1 and lines[0].startswith("best (clock-dial) read every picture framed")
     assert "measured on the picture" in lines[0]
-    print_task3_table({"best": {**row, "framed": True, "learned_framing": True}})
+    print_task3_table({"best": {**row, "framed": True, "learned_framing": True,
+                                "locator_seconds": 821.5}})
     lines = [line for line in capsys.readouterr().out.splitlines() if "framed" in line]
     assert len(lines) == 1 and "found by a learned locator" in lines[0]
+    assert lines[0].endswith("(the locator trained 822 s more).")

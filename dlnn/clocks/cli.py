@@ -230,9 +230,11 @@ def print_task3_table(rows: dict[str, dict[str, Any]]) -> None:
               "of makes the model never saw.")
     for role, row in rows.items():
         if row.get("learned_framing"):
+            seconds = row.get("locator_seconds")
+            trained = "" if seconds is None else f" (the locator trained {seconds:,.0f} s more)"
             print(f"{role} ({row['model']}) read every picture framed: the clock's centre and "
                   "radius found by a learned locator trained on other pictures of the training "
-                  "makes (dlnn.clocks.locator), the picture cropped round it.")
+                  f"makes (dlnn.clocks.locator), the picture cropped round it{trained}.")
         elif row.get("framed"):
             print(f"{role} ({row['model']}) read every picture framed: the clock's centre and "
                   "radius measured on the picture (dlnn.clocks.framing), the picture cropped "

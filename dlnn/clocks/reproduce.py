@@ -122,6 +122,7 @@ def headline(name: str, run: Run) -> dict[str, Any]:
         "train_seconds": (result.get("timings") or {}).get("fit_seconds"),
         "framed": run.config.frame_clocks,
         "learned_framing": run.config.learned_framing,
+        "locator_seconds": (result.get("locator") or {}).get("fit_seconds"),
         # Clocks of makes the model never trained on (presets with a pool of makes).
         "held_out_hour_accuracy": result.get("held_out_hour_accuracy"),
         "held_out_minute_mae": result.get("held_out_minute_mae"),
