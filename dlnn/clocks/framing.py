@@ -234,10 +234,8 @@ def frame_clock(image: np.ndarray | Image.Image, size: int, frame: ClockFrame | 
     frame = frame or find_clock(picture)
     if picture.size == (size, size) and _is_canonical(frame, size):
         return np.asarray(picture, dtype=np.uint8)  # framed already: resampling would blur
-    half = frame.radius / CANONICAL_RADIUS / 2  # half the side of the square to cut out
-    left, top = frame.x + 0.5 - half, frame.y + 0.5 - half  # pixel edges, not centres
-    side = max(1, round(2 * half))
-    box = (round(left), round(top), round(left) + side, round(top) + side)
+    left, top, side = crop_box(frame)
+    box = (left, top, left + side, top + side)
     border = np.concatenate([np.asarray(picture)[[0, -1]].ravel(),
                              np.asarray(picture)[:, [0, -1]].ravel()])
     canvas = Image.new("L", (side, side), int(np.median(border)))
@@ -247,6 +245,14 @@ def frame_clock(image: np.ndarray | Image.Image, size: int, frame: ClockFrame | 
         canvas.paste(picture.crop(inside), (inside[0] - box[0], inside[1] - box[1]))
     return np.asarray(canvas.resize((size, size), Image.BILINEAR, reducing_gap=2.0),
                       dtype=np.uint8)
+
+
+def crop_box(frame: ClockFrame) -> tuple[int, int, int]:
+    """The square `frame_clock` cuts out round a frame: its left and top pixel edges and its
+    side, in whole pixels (the clock's dial radius CANONICAL_RADIUS of the side)."""
+    half = frame.radius / CANONICAL_RADIUS / 2  # half the side of the square to cut out
+    left, top = frame.x + 0.5 - half, frame.y + 0.5 - half  # pixel edges, not centres
+    return round(left), round(top), max(1, round(2 * half))
 
 
 def frame_clocks(images: np.ndarray, size: int | None = None) -> tuple[np.ndarray, np.ndarray]:

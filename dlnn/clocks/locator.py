@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlnn.clocks.framing import CANONICAL_RADIUS, ClockFrame, frame_clock
+from dlnn.clocks.framing import ClockFrame, crop_box, frame_clock
 from dlnn.clocks.render import (
     ClockStyle,
     cache_key,
@@ -214,12 +214,10 @@ class Locator:
 
 def _crop_boxes(frames: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Where `framing.frame_clock` cuts each frame's square out of a picture (left and top
-    pixel edges, whole pixels) and how much it scales it to `size` pixels."""
-    half = np.asarray(frames)[:, 2] / CANONICAL_RADIUS / 2
-    side = np.maximum(1, np.rint(2 * half))
-    left = np.rint(frames[:, 0] + 0.5 - half)
-    top = np.rint(frames[:, 1] + 0.5 - half)
-    return left, top, size / side
+    pixel edges, whole pixels: `framing.crop_box`) and how much it scales it to `size` pixels."""
+    boxes = np.array([crop_box(ClockFrame(*frame[:3])) for frame in frames], dtype=np.float64)
+    boxes = boxes.reshape(-1, 3)
+    return boxes[:, 0], boxes[:, 1], size / boxes[:, 2]
 
 
 def to_crop(frames: np.ndarray, used: np.ndarray, size: int) -> np.ndarray:
