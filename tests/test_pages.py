@@ -343,7 +343,7 @@ def test_train_page_trains_a_tiny_run_to_its_result_view(lab):
 
 
 def test_stop_ends_a_live_run_as_cancelled(lab):
-    at = open_page("train", subset="40", epochs="500", batch_size="8")
+    at = open_page("train", subset="40", epochs="500", batch_size="1")
     at.button(key="start").click().run()
     run_id = at.session_state["train.run_id"]
     run_until(at, lambda at: bool(RunStore().get(run_id).events()))
@@ -353,7 +353,7 @@ def test_stop_ends_a_live_run_as_cancelled(lab):
 
 
 def test_two_sessions_each_follow_their_own_run(lab):
-    sessions = [open_page("train", subset="40", epochs="500", batch_size="8", seed=str(seed))
+    sessions = [open_page("train", subset="40", epochs="500", batch_size="1", seed=str(seed))
                 for seed in (1, 2)]
     run_ids = []
     for at in sessions:

@@ -148,9 +148,13 @@ def test_stop_ends_every_run_of_a_live_study(learnable_data_dir: Path) -> None:
     at.multiselect(key=K + "models.mnist").set_value(["mlp-geron"]).run()
     at.radio(key=K + "setting").set_value("custom").run()
     at.number_input(key=K + "seeds.custom").set_value(1)
-    at.number_input(key=K + "custom.subset").set_value(40)
+    # Early stopping cannot end a run before patience + 1 epochs: with 100 and 360 one-image
+    # steps an epoch, the first run is still training when Stop is clicked, however fast the
+    # machine (with patience 3 a fast CI machine once finished it first).
+    at.number_input(key=K + "custom.subset").set_value(400)
     at.number_input(key=K + "custom.epochs").set_value(500)
-    at.number_input(key=K + "custom.batch_size").set_value(8).run()
+    at.number_input(key=K + "custom.patience").set_value(100)
+    at.number_input(key=K + "custom.batch_size").set_value(1).run()
     at.button(key=K + "start").click().run()
     run_until(at, lambda at: any(run.events() for run in RunStore().list()))
     at.button(key=K + "stop").click().run()

@@ -110,7 +110,7 @@ def test_a_tiny_sweep_trains_live_to_its_figure(learnable_data_dir) -> None:
 
 
 def test_stop_ends_the_running_member_and_cancels_the_queue(learnable_data_dir) -> None:
-    long = {**TINY, "vary1": "optimizer:sgd,adam,nadam", "epochs": "500"}
+    long = {**TINY, "vary1": "optimizer:sgd,adam,nadam", "epochs": "500", "batch_size": "1"}
     at = open_page(**long)
     at.button(key="sweep_start").click().run()
     runs = member_runs(RunStore(), plans.Plan.from_query(long).configs())
