@@ -200,6 +200,7 @@ def _all_monitors() -> tuple[str, ...]:
     return tuple(dict.fromkeys((*MONITORS, *extra)))
 
 
+LR_SCHEDULES = ("constant", "cosine")
 # `reduce_lr`: epochs without improvement before the learning rate halves, and its floor.
 PLATEAU_PATIENCE = 2
 MIN_PLATEAU_RATE = 1e-5
@@ -221,6 +222,10 @@ CORE_FIELDS = (
     Field("learning_rate", float, None, "step size of every update; too large diverges, too "
           "small crawls (the report: 0.001, RMSprop's default)", optional=True,
           none_means="the optimizer's default", low=1e-6, high=10.0, step=0.0001, log_scale=True),
+    Field("lr_schedule", str, "constant", "constant, or cosine decay from the rate at the "
+          "first epoch to near 0 at the last, which steadies the last epochs (the report: "
+          "constant)",
+          label="Rate schedule", choices=LR_SCHEDULES),
     Field("activation", str, "relu", "the hidden layers' non-linearity (the output is always "
           "softmax; the report: relu)", choices=ACTIVATIONS),
     Field("initializer", str, "random_uniform", "starting weights of every Dense and Conv "
@@ -304,6 +309,14 @@ def _check_monitor(config: RunConfig) -> None:
                           "a validation metric needs validation_fraction > 0")
 
 
+def _check_schedule(config: RunConfig) -> None:
+    """Cosine decay sets the rate of every epoch; halving on plateaus would fight it."""
+    if config.lr_schedule != "constant" and config.early_stopping and config.reduce_lr:
+        raise ConfigError("lr_schedule", config.lr_schedule,
+                          "it sets the rate of every epoch; turn reduce_lr (halve the rate on "
+                          "plateaus) off, or keep the schedule constant")
+
+
 def _check_sizes(config: RunConfig) -> None:
     """Enough training images after the validation split, and no batch larger than them."""
     entry = registry.datasets()[config.dataset]
@@ -328,6 +341,6 @@ def _check_sizes(config: RunConfig) -> None:
 for _declared in CORE_FIELDS:
     registry.add_field(dataclasses.replace(_declared,
                                            always_keyed=_declared.name in _FIRST_KEYED))
-for _check in (_check_task, _check_permute, _check_monitor, _check_sizes):
+for _check in (_check_task, _check_permute, _check_monitor, _check_schedule, _check_sizes):
     registry.add_validator(_check)
 registry.add_task("classification", "dlnn.training:ClassificationTask")

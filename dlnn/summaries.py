@@ -32,8 +32,8 @@ from dlnn.runs import RunStore
 # Core fields that change how a model trains, not its layers.
 TRAINING_ONLY = (
     "optimizer", "learning_rate", "initializer", "batch_size", "epochs", "validation_fraction",
-    "early_stopping", "monitor", "patience", "restore_best", "reduce_lr", "seed", "permute",
-    "subset",
+    "early_stopping", "monitor", "patience", "restore_best", "reduce_lr", "lr_schedule", "seed",
+    "permute", "subset",
 )  # fmt: skip
 # A standby that is still importing TensorFlow answers within this time (else: a new process).
 STANDBY_TIMEOUT_SECONDS = 30.0

@@ -329,7 +329,7 @@ def _train(run: Run, log_every: int, listener: EventSink | None) -> dict[str, An
         model = _timed(timings, "build_seconds", lambda: task.build_model(config, data))
         if board is not None:
             board.write_graph(model)
-        callbacks = [*task.callbacks(config, data), *_plateaus(config), logger,
+        callbacks = [*task.callbacks(config, data), *_schedule(config), *_plateaus(config), logger,
                      *_early_stopping(config)]
         steps = math.ceil(len(data.x_train) / config.batch_size)
         emit({"type": "started", "time": time.time(), "epochs": config.epochs,
@@ -396,6 +396,23 @@ def _plateaus(config: RunConfig) -> list[keras.callbacks.Callback]:
         monitor=config.monitor, mode=config.monitor_mode, factor=0.5,
         patience=PLATEAU_PATIENCE, min_lr=MIN_PLATEAU_RATE,
     )]
+
+
+def cosine_rate(config: RunConfig, epoch: int) -> float:
+    """`lr_schedule` cosine: the rate of epoch `epoch` (from 0), from the effective rate at the
+    first epoch down to near 0 at the last (`epochs`); constant otherwise."""
+    rate = config.effective_learning_rate
+    if config.lr_schedule != "cosine":
+        return rate
+    return rate * 0.5 * (1.0 + math.cos(math.pi * min(epoch, config.epochs) / config.epochs))
+
+
+def _schedule(config: RunConfig) -> list[keras.callbacks.Callback]:
+    """`lr_schedule`: set each epoch's rate; before the event logger, which then records it
+    (`learning_rate`)."""
+    if config.lr_schedule == "constant":
+        return []
+    return [keras.callbacks.LearningRateScheduler(lambda epoch, _rate: cosine_rate(config, epoch))]
 
 
 def _early_stopping(config: RunConfig) -> list[keras.callbacks.Callback]:

@@ -141,7 +141,9 @@ def config_caption(config: RunConfig) -> str:
     dropout = "model default" if config.dropout is None else config.dropout
     subset = "all" if config.subset is None else config.subset
     parts = [f"{config.model} on {config.dataset}",
-             f"{config.optimizer} lr {config.effective_learning_rate:g}", config.activation,
+             f"{config.optimizer} lr {config.effective_learning_rate:g}"
+             + ("" if config.lr_schedule == "constant" else f" ({config.lr_schedule} decay)"),
+             config.activation,
              config.initializer, f"dropout {dropout}"]
     fields = registry.fields()
     if fields["pooling"].relevant(config):

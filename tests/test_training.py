@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dlnn import training
-from dlnn.config import RunConfig
+from dlnn.config import ConfigError, RunConfig
 from dlnn.permutation import make_permutation, permute_pixels, unpermute_pixels
 from dlnn.runs import RunStore
 
@@ -132,6 +132,26 @@ def test_reduce_lr_halves_the_rate_on_a_plateau_and_logs_it(learnable_data_dir: 
     without, _ = _execute(config.replace(reduce_lr=False))
     assert [e["metrics"].get("learning_rate") for e in without.events()
             if e["type"] == "epoch"] == [None] * 6
+
+
+def test_cosine_schedule_decays_the_rate_every_epoch_and_logs_it(learnable_data_dir: Path
+                                                                 ) -> None:
+    config = TINY.replace(epochs=4, optimizer="adam", learning_rate=0.01, lr_schedule="cosine")
+    run, record = _execute(config)
+    assert record["status"] == "finished"
+    rates = [e["metrics"]["learning_rate"] for e in run.events() if e["type"] == "epoch"]
+    # 0.01 * (1 + cos(pi * epoch / 4)) / 2 for epochs 0-3
+    assert rates == pytest.approx([0.01, 0.0085355, 0.005, 0.0014645], rel=1e-4)
+
+
+def test_cosine_schedule_and_halving_on_plateaus_are_one_too_many() -> None:
+    config = TINY.replace(lr_schedule="cosine", early_stopping=True, reduce_lr=True)
+    with pytest.raises(ConfigError) as caught:
+        config.validate()
+    assert caught.value.field == "lr_schedule" and "reduce_lr" in caught.value.reason
+    assert config.replace(reduce_lr=False).validate().lr_schedule == "cosine"
+    with pytest.raises(ConfigError, match="constant, cosine"):
+        TINY.replace(lr_schedule="step").validate()
 
 
 def test_permuted_run_trains_on_one_permutation_of_the_images(

@@ -34,7 +34,7 @@ ROWS = (
     ("augment", "batch_norm", "frame_clocks", "learned_framing", "data_path"),
 )
 MORE_ROWS = (
-    ("learning_rate", "activation", "initializer", "dropout"),
+    ("learning_rate", "lr_schedule", "activation", "initializer", "dropout"),
     ("validation_fraction", "early_stopping", "monitor", "patience", "restore_best",
      "reduce_lr"),
 )
