@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -111,6 +112,14 @@ class RunConfig:
         if self.learning_rate is not None:
             return self.learning_rate
         return OPTIMIZER_DEFAULT_LR[self.optimizer]
+
+    def rate_at(self, epoch: int) -> float:
+        """The learning rate of epoch `epoch` (from 0): with `lr_schedule` cosine, from the
+        effective rate at the first epoch down to near 0 at the last; else constant."""
+        rate = self.effective_learning_rate
+        if self.lr_schedule != "cosine":
+            return rate
+        return rate * 0.5 * (1.0 + math.cos(math.pi * min(epoch, self.epochs) / self.epochs))
 
     @property
     def monitor_mode(self) -> str:

@@ -398,21 +398,12 @@ def _plateaus(config: RunConfig) -> list[keras.callbacks.Callback]:
     )]
 
 
-def cosine_rate(config: RunConfig, epoch: int) -> float:
-    """`lr_schedule` cosine: the rate of epoch `epoch` (from 0), from the effective rate at the
-    first epoch down to near 0 at the last (`epochs`); constant otherwise."""
-    rate = config.effective_learning_rate
-    if config.lr_schedule != "cosine":
-        return rate
-    return rate * 0.5 * (1.0 + math.cos(math.pi * min(epoch, config.epochs) / config.epochs))
-
-
 def _schedule(config: RunConfig) -> list[keras.callbacks.Callback]:
     """`lr_schedule`: set each epoch's rate; before the event logger, which then records it
     (`learning_rate`)."""
     if config.lr_schedule == "constant":
         return []
-    return [keras.callbacks.LearningRateScheduler(lambda epoch, _rate: cosine_rate(config, epoch))]
+    return [keras.callbacks.LearningRateScheduler(lambda epoch, _rate: config.rate_at(epoch))]
 
 
 def _early_stopping(config: RunConfig) -> list[keras.callbacks.Callback]:

@@ -246,7 +246,11 @@ def render_page() -> None:
         st.warning(f"Ignored from the link: {message}", icon=":material/link_off:")
     if error is None:
         default = " (the optimizer's default)" if config.learning_rate is None else ""
-        st.markdown(f"Learning rate used: **{config.effective_learning_rate:g}**{default}")
+        schedule = ("" if config.lr_schedule == "constant" else
+                    f", decaying by {config.lr_schedule} to "
+                    f"{config.rate_at(config.epochs - 1):.3g} in the last epoch")
+        st.markdown(f"Learning rate used: **{config.effective_learning_rate:g}**{default}"
+                    f"{schedule}")
 
     # The live view's place: an empty element unless a run is live, so that when a run ends
     # its live view is cleared at once instead of lingering, faded and squeezed into the

@@ -194,6 +194,17 @@ def test_a_bad_link_value_is_named(lab):
     assert at.selectbox(key=W + "optimizer").value == "adam"
 
 
+def test_a_cosine_schedule_says_where_the_rate_ends_and_refuses_halving_too(lab):
+    at = open_page("train", epochs="4", learning_rate="0.001", lr_schedule="cosine")
+    assert ("Learning rate used: **0.001**, decaying by cosine to 0.000146 in the last epoch"
+            in texts(at.markdown))
+    at.toggle(key=W + "early_stopping").set_value(True).run()
+    at.toggle(key=W + "reduce_lr").set_value(True).run()
+    assert texts(at.error).startswith("**lr_schedule**: 'cosine' is not allowed; it sets the "
+                                      "rate of every epoch; turn reduce_lr")
+    assert not [button for button in at.button if button.key == "start"]
+
+
 def test_a_bad_control_value_is_named(lab):
     at = open_page("train")
     at.number_input(key=W + "subset").set_value(100).run()
