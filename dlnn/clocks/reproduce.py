@@ -292,6 +292,10 @@ MEASURED: list[dict[str, Any]] = [
                 "(run ...-113039-...-302a9d; early-stopped)", "epochs": 15,
      "hour_accuracy": 0.9128, "minute_mae": 1.40, "cse_minutes": 16.00,
      "held_out_hour_accuracy": 0.9422, "held_out_cse_minutes": 9.26, "train_seconds": 1957},
+    {"clocks": "any-clock, 18,000 at 64 px", "model": BASELINE, "machine": CPU,
+     "command": "python -m dlnn reproduce task3 --preset any-clock", "epochs": 30,
+     "hour_accuracy": 0.0794, "minute_mae": 15.18, "cse_minutes": 180.35,
+     "held_out_hour_accuracy": 0.0839, "held_out_cse_minutes": 182.63, "train_seconds": 1669},
     # The full setting: the reader's `model.fit` took 2,834 s (epochs of 46-51 s alone and 78-101
     # s beside an outside load on the shared machine), the locator's 822 s; the kept epoch (35,
     # best validation CSE) was reached after 2,423 + 822 s.
