@@ -37,8 +37,11 @@ VALIDATION_PREFIX = "val_"
 
 
 def available() -> bool:
-    """Whether the `tensorboard` package is installed (it ships with requirements.txt)."""
-    return importlib.util.find_spec("tensorboard") is not None
+    """Whether runs can write TensorBoard files: the `tensorboard` package and TensorFlow,
+    whose summary API writes them, are installed (both ship with requirements.txt; a machine
+    that trains on JAX alone may have neither, or TensorBoard without TensorFlow)."""
+    return all(importlib.util.find_spec(name) is not None
+               for name in ("tensorboard", "tensorflow"))
 
 
 def log_dir(run_path: Path) -> Path:

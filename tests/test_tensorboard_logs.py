@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -92,3 +94,18 @@ def test_cli_prints_the_command_and_refuses_runs_without_logs(dlnn_dirs: Path, c
     assert "-m tensorboard.main --logdir_spec" in printed and run.run_id in printed
     with pytest.raises(SystemExit, match="no run 'nope'"):
         main(["tensorboard", "nope"])
+
+
+@pytest.mark.parametrize("missing", ["tensorflow", "tensorboard"])
+def test_a_machine_without_tensorflow_trains_without_logs(learnable_data_dir: Path, monkeypatch,
+                                                          missing: str) -> None:
+    # A JAX-only machine may have TensorBoard but not TensorFlow, whose summary API writes
+    # the logs: its runs must still train (they failed with "No module named 'tensorflow'").
+    real = importlib.util.find_spec
+    fake = SimpleNamespace(util=SimpleNamespace(
+        find_spec=lambda name, *a: None if name == missing else real(name, *a)))
+    monkeypatch.setattr(tensorboard_logs, "importlib", fake)  # here only, not for Keras
+    assert not tensorboard_logs.available()
+    run = RunStore().create(TINY.replace(epochs=1))
+    assert training.execute(run)["status"] == "finished"
+    assert not tensorboard_logs.log_dir(run.path).exists()
