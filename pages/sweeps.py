@@ -29,7 +29,8 @@ from dlnn.hparams.best import (  # noqa: E402
     TARGETS,
     best_row,
     choose_best,
-    final_run,
+    picked_run,
+    wanted_configs,
 )
 from dlnn.hparams.named import NAMED_SWEEPS  # noqa: E402
 from dlnn.hparams.plots import hparams_view, sweep_figure  # noqa: E402
@@ -336,10 +337,12 @@ def render_best() -> None:
     st.markdown(
         "From the sweeps' validation scores, the best value of each sweep (architecture, "
         "optimizer, activation, initializer) is combined per panel and trained longer with "
-        "early stopping on validation accuracy, keeping the best epoch; on all training "
-        "images it trains with and without halving the learning rate on plateaus, and the "
-        "better validation accuracy counts. Its test accuracy stands beside the report's "
-        "(MLP MNIST 0.9831, MLP Fashion 0.8824).")
+        "early stopping on validation accuracy, keeping the best epoch. On all training "
+        "images it trains once per learning-rate schedule (halved on plateaus, constant, "
+        "cosine decay) and the best validation accuracy picks one; that one then trains "
+        "again on every training image, the validation tenth included, for its best epoch "
+        "count (the final fit; not after halving on plateaus, which needs validation data). "
+        "Its test accuracy stands beside the report's (MLP MNIST 0.9831, MLP Fashion 0.8824).")
     if MEASURED:
         st.markdown("**Measured here** (2-core CPU shared with other jobs; docs/benchmarks.md)")
         st.dataframe(pd.DataFrame(MEASURED), hide_index=True, width="stretch",
@@ -354,25 +357,27 @@ def render_best() -> None:
              "apply to these runs)")
     store = components.run_store()
     choices = [choose_best(panel, protocol, store, full_data=full_data) for panel in PANELS]
-    runs = [final_run(choice, store) for choice in choices]
-    rows = [best_row(choice, run) for choice, run in zip(choices, runs, strict=True)]
+    rows = [best_row(choice, store) for choice in choices]
     for row, choice in zip(rows, choices, strict=True):
         row["from sweeps"] = ", ".join(f"{w.sweep}: {w.value} ({w.score:.4f})"
                                        for w in choice.winners) or "none yet"
         if choice.missing:
             row["from sweeps"] += " · defaults for: " + ", ".join(choice.missing)
-    columns = ["panel", "settings", "from sweeps", "trained_on", "test_accuracy",
-               "report_test_accuracy", "target", "epochs_run", "train_seconds", "status",
-               "run_id"]
+    columns = ["panel", "settings", "from sweeps", "trained_on", "validation_accuracy",
+               "final_fit", "test_accuracy", "report_test_accuracy", "target", "epochs_run",
+               "train_seconds", "status", "run_id"]
     st.dataframe(pd.DataFrame(rows)[columns], hide_index=True, width="stretch",
                  key="best_table")
     if full_data:
         st.caption("Targets on this machine: " + ", ".join(
             f"{name} ≥ {target}" for name, target in TARGETS.items()))
-    wanted = [config for choice in choices for config in choice.configs]
+    wanted = [config for choice in choices for config in wanted_configs(choice, store)]
     missing = [config for config, run in zip(wanted, sweeps.member_runs(store, wanted),
                                              strict=True)
                if run is None or run.status not in sweeps.KEPT]
+    if any(choice.refit and picked_run(choice, store) is None for choice in choices):
+        st.caption("A panel's final fit is offered here once one of its schedules has "
+                   "trained: it takes that run's best epoch count.")
     if missing and st.button(f"Train the {len(missing)} best-settings runs",
                              key="best_start", icon=":material/play_arrow:"):
         sweeps.launch(missing, store)

@@ -14,7 +14,15 @@ import pytest
 from dlnn import sweeps
 from dlnn.config import ConfigError, RunConfig
 from dlnn.hparams import plan as plans
-from dlnn.hparams.best import BEST_SWEEPS, best_row, choose_best, final_run
+from dlnn.hparams.best import (
+    BEST_SWEEPS,
+    best_row,
+    choose_best,
+    final_fit,
+    final_run,
+    picked_run,
+    wanted_configs,
+)
 from dlnn.hparams.named import FIGURES, LEARNING_RATES, NAMED_SWEEPS, named_sweep
 from dlnn.hparams.plots import hparams_view, seed_statistics, sweep_figure
 from dlnn.hparams.protocols import PANELS, QUICK, REPORT, Panel
@@ -293,28 +301,62 @@ def test_quick_sweeps_best_settings_on_all_images(dlnn_dirs: Path) -> None:
     assert quick.winners == full.winners and full.config.optimizer == "adamax"
     assert (quick.config.subset, quick.config.epochs) == (5000, 10)
     assert (full.config.subset, full.config.epochs, full.config.patience) == (None, 40, 5)
-    assert best_row(quick, None)["target"] is None
-    assert best_row(full, None)["target"] == 0.984
-    assert best_row(full, None)["trained_on"] == "all training images"
+    assert best_row(quick, store)["target"] is None
+    assert best_row(full, store)["target"] == 0.984
+    assert best_row(full, store)["trained_on"] == "all training images"
 
 
-def test_on_all_images_the_better_validation_of_halving_or_not_counts(dlnn_dirs: Path) -> None:
+def test_on_all_images_the_best_validation_of_three_schedules_is_picked(
+        dlnn_dirs: Path) -> None:
     store = RunStore()
     quick = choose_best(MLP_MNIST, QUICK, store)
     assert [config.reduce_lr for config in quick.configs] == [False]  # a class demo: one run
+    assert not quick.refit and final_fit(quick, None) is None
     choice = choose_best(MLP_MNIST, REPORT, store)
-    halved, plain = choice.configs
-    assert (halved.reduce_lr, plain.reduce_lr) == (True, False)
+    halved, plain, cosine = choice.configs
+    assert [(c.reduce_lr, c.lr_schedule) for c in choice.configs] == [
+        (True, "constant"), (False, "constant"), (False, "cosine")]
     assert halved.replace(reduce_lr=False) == plain and choice.config == halved
-    assert final_run(choice, store) is None
+    assert plain.replace(lr_schedule="cosine") == cosine
+    assert final_run(choice, store) is None and picked_run(choice, store) is None
+    assert best_row(choice, store)["status"] == "not started"
     write_run(store, halved, "finished", epochs_done=3, val_accuracies=(0.97, 0.983, 0.982))
-    assert final_run(choice, store).config == halved  # the only one finished so far
+    assert picked_run(choice, store).config == halved  # the only one finished so far
+    # Halving watches validation accuracy: no final fit, the picked run itself counts.
+    assert final_fit(choice, picked_run(choice, store)) is None
+    assert final_run(choice, store).config == halved
     write_run(store, plain, "finished", epochs_done=2, val_accuracies=(0.97, 0.985))
-    best = final_run(choice, store)
-    assert best.config == plain
-    assert best_row(choice, best)["settings"] == "mlp-keras, rmsprop (lr 0.001), relu, " \
-        "random_uniform"
+    write_run(store, cosine, "finished", epochs_done=4,
+              val_accuracies=(0.97, 0.984, 0.986, 0.985))
     write_run(store, halved.replace(seed=1), "finished", epochs_done=1,
-              val_accuracies=(0.99,))  # not one of the two variants
-    assert final_run(choice, store).config == plain
+              val_accuracies=(0.99,))  # not one of the variants
+    assert picked_run(choice, store).config == cosine
+    row = best_row(choice, store)
+    assert row["settings"] == "mlp-keras, rmsprop (lr 0.001), relu, random_uniform, " \
+        "cosine rate decay"
+    assert (row["validation_accuracy"], row["status"], row["test_accuracy"]) == (
+        0.986, "final fit to train", None)
+
+
+def test_the_final_fit_trains_the_pick_on_every_image_for_its_best_epochs(
+        dlnn_dirs: Path) -> None:
+    store = RunStore()
+    choice = choose_best(MLP_MNIST, REPORT, store)
+    _halved, plain, cosine = choice.configs
+    write_run(store, plain, "finished", epochs_done=5,
+              val_accuracies=(0.97, 0.98, 0.988, 0.985, 0.984))
+    write_run(store, cosine, "finished", epochs_done=2, val_accuracies=(0.97, 0.98))
+    final = final_fit(choice, picked_run(choice, store))
+    assert final == plain.replace(validation_fraction=0.0, early_stopping=False, epochs=3)
+    assert wanted_configs(choice, store) == [*choice.configs, final]
+    assert final_run(choice, store) is None  # counted only once it has finished
+    assert best_row(choice, store)["final_fit"] == "all images, 3 epochs"
+    write_run(store, final, "finished", epochs_done=3, val_accuracies=(0.0, 0.0, 0.0))
+    run = final_run(choice, store)
+    assert run.config == final
+    row = best_row(choice, store)
+    assert (row["test_accuracy"], row["epochs_run"], row["status"], row["run_id"]) == (
+        0.65, 3, "finished", run.run_id)  # 7 of the fake's 20 test images are wrong
+    assert row["validation_accuracy"] == 0.988  # the validation that picked it
+
 

@@ -133,3 +133,38 @@ def test_reproduce_task1_writes_figures_tables_and_best_settings(dlnn_dirs: Path
     assert ("near chance: initializers zeros on mlp-keras/mnist (best validation accuracy "
             "0.1100)") in out
     assert "0.9831" in out and "cnn-keras-example, adam" in out
+
+
+def test_reproduce_task1_picks_a_schedule_on_validation_then_fits_on_every_image(
+        dlnn_dirs: Path, capsys, monkeypatch) -> None:
+    trained: list[RunConfig] = []
+
+    def fake_train_here(configs, store=None, **_):
+        store = store or RunStore()
+        for config in configs:
+            trained.append(config)
+            if not config.early_stopping:  # a sweep member, or a final fit
+                _fake_member(store, config)
+            elif config.lr_schedule == "cosine":  # best at epoch 2 of 3
+                write_run(store, config, "finished", epochs_done=3,
+                          val_accuracies=(0.97, 0.985, 0.98))
+            else:
+                write_run(store, config, "finished", val_accuracies=(0.97, 0.98))
+        return []
+
+    monkeypatch.setattr(reproduce, "train_here", fake_train_here)
+    assert main(["reproduce", "task1", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    best_settings = [config for config in trained if config.early_stopping]
+    assert len(best_settings) == 3 * 4  # halved, constant, cosine per panel
+    finals = trained[-1:] + [config for config in trained if config.validation_fraction == 0]
+    finals = list(dict.fromkeys(finals))
+    assert len(finals) == 4
+    assert all((final.epochs, final.lr_schedule, final.subset, final.early_stopping) ==
+               (2, "cosine", None, False) for final in finals)
+    rows = summary["best"]
+    assert all(row["settings"].endswith(", cosine rate decay") for row in rows)
+    assert all((row["final_fit"], row["validation_accuracy"], row["status"],
+                row["test_accuracy"]) == ("all images, 2 epochs", 0.985, "finished", 0.65)
+               for row in rows)
+    assert summary["complete"]

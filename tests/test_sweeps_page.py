@@ -155,6 +155,8 @@ def test_best_settings_tab_shows_the_report_beside_ours(tiny_data_dir, protocol)
     assert list(table["report_test_accuracy"][[0, 2]]) == [0.9831, 0.8824]
     assert set(table["from sweeps"]) == {
         "none yet · defaults for: models, optimizers, activations, initializers"}
+    offered_later = any("final fit is offered" in caption.value for caption in at.caption)
+    assert offered_later == (protocol == "report")  # the quick protocol has no final fit
 
 
 def test_quick_sweeps_best_settings_can_train_on_all_images(tiny_data_dir) -> None:

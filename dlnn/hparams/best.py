@@ -4,11 +4,19 @@ For each panel, every sweep in `BEST_SWEEPS` that has scored members under a pro
 winner: the value with the best mean validation accuracy (the report's score). The winners
 are combined into one configuration (the report did the same after its 10-epoch scan), which
 then trains on the protocol's training data with early stopping on validation accuracy,
-keeping the best epoch's weights. Under the report's protocol it trains twice, with and without
-halving the learning rate whenever validation accuracy stalls for two epochs (`reduce_lr`; the
-sweeps themselves use none), and the run with the better validation accuracy counts: the
-choice is made on validation data, like every other. An optimizer starts at its own default
-learning rate, as it did in its sweep. Its test accuracy stands beside the report's.
+keeping the best epoch's weights. Under the report's protocol it trains three times, once per
+learning-rate schedule (`Protocol.best_variants`): halving the rate whenever validation accuracy
+stalls for two epochs (`reduce_lr`), a constant rate, and cosine decay over the 40 epochs (the
+sweeps themselves use a constant rate). The run with the best validation accuracy is picked:
+the choice is made on validation data, like every other. An optimizer starts at its own
+default learning rate, as it did in its sweep.
+
+Then the final fit (`Protocol.final_fit`): the picked settings train once more on every
+training image, the tenth held out for validation included, for the number of epochs at which
+the picked run's validation accuracy was best, and with its schedule. That run's test accuracy
+counts and stands beside the report's. A picked run that halved its rate on plateaus gets no
+final fit (the halving watches validation accuracy, which the final fit does not have); its
+own test accuracy counts.
 
 `MEASURED` holds what this code measured on this project's machine (docs/benchmarks.md).
 
@@ -16,6 +24,7 @@ Example:
     >>> choice = choose_best(PANELS[0], REPORT, RunStore())
     >>> choice.config.early_stopping, choice.config.monitor
     (True, 'val_accuracy')
+    >>> final_fit(choice, picked_run(choice, RunStore()))  # nothing trained yet: unknown
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from dlnn.config import RunConfig
 from dlnn.hparams.named import NAMED_SWEEPS, named_sweep
 from dlnn.hparams.protocols import REPORT, Panel, Protocol
 from dlnn.hparams.results import member_table, summary_table
-from dlnn.runs import RunStore
+from dlnn.runs import Run, RunStore
 from dlnn.sweeps import member_runs
 
 # The sweeps whose winners make the best settings, in the order they are applied.
@@ -61,10 +70,12 @@ class BestSettings:
     winners: tuple[Winner, ...]
     config: RunConfig
     variants: tuple[RunConfig, ...] = ()  # the runs to train; `config` is the first
+    refit: bool = False  # the picked run is trained again on every training image
 
     @property
     def configs(self) -> tuple[RunConfig, ...]:
-        """Every run the step trains (with and without `reduce_lr` where the protocol asks)."""
+        """The runs validation picks from (one per schedule where the protocol asks); the
+        final fit depends on the pick (`final_fit`)."""
         return self.variants or (self.config,)
 
     @property
@@ -127,35 +138,87 @@ def choose_best(panel: Panel, protocol: Protocol, store: RunStore,
     changes = {winner.field: winner.value for winner in winners}
     trains_like = REPORT if full_data else protocol
     config = best_config(panel, trains_like, changes)
-    variants = tuple(config.replace(reduce_lr=value) for value in trains_like.best_reduce_lr)
-    return BestSettings(panel, protocol, winners, variants[0], variants)
+    variants = tuple(config.replace(**dict(variant)).validate()
+                     for variant in trains_like.best_variants)
+    return BestSettings(panel, protocol, winners, variants[0], variants, trains_like.final_fit)
 
 
-def final_run(choice: BestSettings, store: RunStore) -> Any:
-    """The finished run of `choice` with the best validation accuracy (None: none finished);
-    its configuration says whether it halved the learning rate."""
+def picked_run(choice: BestSettings, store: RunStore) -> Run | None:
+    """The finished run of `choice.configs` with the best validation accuracy (None: none
+    finished); its configuration says which schedule it used."""
     finished = [run for run in member_runs(store, list(choice.configs))
                 if run is not None and run.status == "finished"]
     if not finished:
         return None
-    return max(finished, key=lambda run: _best_validation(run))
+    return max(finished, key=lambda run: max(_validation_scores(run), default=float("-inf")))
 
 
-def _best_validation(run: Any) -> float:
-    scores = [event["metrics"].get("val_accuracy") for event in run.events()
-              if event.get("type") == "epoch"]
-    return max((score for score in scores if score is not None), default=float("-inf"))
+def final_fit(choice: BestSettings, picked: Run | None) -> RunConfig | None:
+    """The picked run's settings on every training image for its best epoch count, or None:
+    no final fit (the protocol has none, or the pick halved its rate on plateaus) or not
+    known yet (nothing picked)."""
+    if not choice.refit or picked is None or picked.config.reduce_lr:
+        return None
+    scores = _validation_scores(picked)
+    if not scores:
+        return None
+    best_epoch = scores.index(max(scores)) + 1
+    return picked.config.replace(validation_fraction=0.0, early_stopping=False,
+                                 epochs=best_epoch).validate()
 
 
-def best_row(choice: BestSettings, run: Any) -> dict[str, Any]:
-    """The numbers shown for a best-settings run, beside the report's and the target."""
+def wanted_configs(choice: BestSettings, store: RunStore) -> list[RunConfig]:
+    """Every run the step trains as far as is known now: the variants, and the final fit once
+    a variant is picked."""
+    final = final_fit(choice, picked_run(choice, store))
+    return [*choice.configs, *([final] if final is not None else [])]
+
+
+def final_run(choice: BestSettings, store: RunStore) -> Run | None:
+    """The run whose test accuracy counts: the final fit where there is one (None until it
+    has finished), else the picked run."""
+    picked = picked_run(choice, store)
+    final = final_fit(choice, picked)
+    if final is None:
+        return picked
+    run = member_runs(store, [final])[0]
+    return run if run is not None and run.status == "finished" else None
+
+
+def _validation_scores(run: Run) -> list[float]:
+    """The validation accuracy of every epoch (0 where an epoch has none)."""
+    return [event["metrics"].get("val_accuracy") or 0.0 for event in run.events()
+            if event.get("type") == "epoch"]
+
+
+def schedule_text(config: RunConfig) -> str:
+    """`, rate halved on plateaus` or `, cosine rate decay` (nothing for a constant rate)."""
+    if config.reduce_lr and config.early_stopping:
+        return ", rate halved on plateaus"
+    return ", cosine rate decay" if config.lr_schedule == "cosine" else ""
+
+
+def best_row(choice: BestSettings, store: RunStore) -> dict[str, Any]:
+    """The numbers shown for a panel's best settings, beside the report's and the target:
+    those of the run that counts (`final_run`), and the validation that picked it."""
+    picked = picked_run(choice, store)
+    final = final_fit(choice, picked)
+    run = final_run(choice, store)
     result = (run.result() or {}) if run is not None else {}
     timings = result.get("timings") or {}
-    halved = run is not None and run.config.reduce_lr
+    scores = _validation_scores(picked) if picked is not None else []
+    if picked is None:
+        status = "not started"
+    elif final is not None and run is None:
+        status = "final fit to train"
+    else:
+        status = run.status
     return {
         "panel": choice.panel.title,
         "protocol": choice.protocol.name,
-        "settings": choice.settings_text() + (", rate halved on plateaus" if halved else ""),
+        "settings": choice.settings_text() + (schedule_text(picked.config) if picked else ""),
+        "validation_accuracy": max(scores) if scores else None,
+        "final_fit": f"all images, {final.epochs} epochs" if final is not None else "",
         "epochs_run": result.get("epochs_run"),
         "train_seconds": timings.get("fit_seconds"),
         "test_accuracy": result.get("test_accuracy"),
@@ -163,7 +226,7 @@ def best_row(choice: BestSettings, run: Any) -> dict[str, Any]:
         "trained_on": "all training images" if choice.full_data
         else f"{choice.config.subset:,} images",
         "target": TARGETS.get(choice.panel.name) if choice.full_data else None,
-        "status": "not started" if run is None else run.status,
+        "status": status,
         "run_id": "" if run is None else run.run_id,
     }
 

@@ -16,9 +16,13 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from dlnn import registry
 from dlnn.config import RunConfig
+
+# Fields a best-settings variant sets, as (field, value) pairs (hashable, unlike a dict).
+Variant = tuple[tuple[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,11 @@ class Protocol:
         best_epochs: the most epochs a best-settings run may take (early stopping ends it).
         best_patience: epochs without a better validation accuracy before it stops.
         best_subset: training images of the best-settings run (None: all).
-        best_reduce_lr: the best settings train once per value (with and without halving
-            the learning rate on plateaus) and the better validation accuracy counts.
+        best_variants: the best settings train once per variant (each a few fields set:
+            the learning-rate schedule) and the best validation accuracy picks the run.
+        final_fit: the picked run is trained again on every training image (none held out)
+            for the epochs validation found best, where its schedule needs no validation
+            data; that run's test accuracy counts.
     """
 
     name: str
@@ -46,7 +53,8 @@ class Protocol:
     best_epochs: int
     best_patience: int
     best_subset: int | None
-    best_reduce_lr: tuple[bool, ...] = (False,)
+    best_variants: tuple[Variant, ...] = ((),)
+    final_fit: bool = False
 
     def apply(self, config: RunConfig) -> RunConfig:
         """`config` trained the way this protocol trains sweep members."""
@@ -69,7 +77,9 @@ class Protocol:
 REPORT = Protocol(
     "report", "Report: full data, 10 epochs", epochs=10, subset=None,
     label="report protocol: 54,000 training images, 10 epochs, no early stopping",
-    best_epochs=40, best_patience=5, best_subset=None, best_reduce_lr=(True, False),
+    best_epochs=40, best_patience=5, best_subset=None, best_variants=(
+        (("reduce_lr", True),), (("reduce_lr", False),), (("lr_schedule", "cosine"),)),
+    final_fit=True,
 )
 QUICK = Protocol(
     "quick", "Quick: 5,000 images, 3 epochs (class demo)", epochs=3, subset=5000,

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from dlnn.hparams import plan as plans
-from dlnn.hparams.best import BEST_SWEEPS, best_row, choose_best, final_run
+from dlnn.hparams.best import BEST_SWEEPS, best_row, choose_best, wanted_configs
 from dlnn.hparams.named import FIGURES, NAMED_SWEEPS
 from dlnn.hparams.plots import sweep_figure
 from dlnn.hparams.protocols import PANELS, PROTOCOLS
@@ -92,16 +92,15 @@ def _best_settings(store: RunStore, protocol: Any) -> tuple[ReportTable, list]:
     rows, configs = [], []
     for panel in PANELS:
         choice = choose_best(panel, protocol, store)
-        configs.extend(choice.configs)
-        run = final_run(choice, store)
-        found = best_row(choice, run)
+        configs.extend(wanted_configs(choice, store))
+        found = best_row(choice, store)
         rows.append({
             "panel": found["panel"], "settings (chosen by the sweeps)": found["settings"],
             "the report": found["report_test_accuracy"]
             if found["report_test_accuracy"] is not None else NOT_GIVEN,
             "best public": PUBLIC.get(panel.name, NOT_GIVEN),
             "ours": found["test_accuracy"], "epochs": found["epochs_run"],
-            "status": found["status"] if run is None else run.status,
+            "status": found["status"],
         })
     return ReportTable("Best settings: test accuracy", pd.DataFrame(rows),
                        "The report gives test accuracies for the MLPs only (in Task 2); "
