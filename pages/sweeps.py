@@ -29,7 +29,6 @@ from dlnn.hparams.best import (  # noqa: E402
     TARGETS,
     best_row,
     choose_best,
-    picked_run,
     wanted_configs,
 )
 from dlnn.hparams.named import NAMED_SWEEPS  # noqa: E402
@@ -375,9 +374,11 @@ def render_best() -> None:
     missing = [config for config, run in zip(wanted, sweeps.member_runs(store, wanted),
                                              strict=True)
                if run is None or run.status not in sweeps.KEPT]
-    if any(choice.refit and picked_run(choice, store) is None for choice in choices):
-        st.caption("A panel's final fit is offered here once one of its schedules has "
-                   "trained: it takes that run's best epoch count.")
+    if any(choice.refit and row["status"] in ("not started", "schedules to train")
+           for choice, row in zip(choices, rows, strict=True)):
+        st.caption("A panel's final fit is offered here once all its schedules have "
+                   "trained: validation picks one, and the final fit takes its best epoch "
+                   "count.")
     if missing and st.button(f"Train the {len(missing)} best-settings runs",
                              key="best_start", icon=":material/play_arrow:"):
         sweeps.launch(missing, store)

@@ -311,7 +311,7 @@ def test_on_all_images_the_best_validation_of_three_schedules_is_picked(
     store = RunStore()
     quick = choose_best(MLP_MNIST, QUICK, store)
     assert [config.reduce_lr for config in quick.configs] == [False]  # a class demo: one run
-    assert not quick.refit and final_fit(quick, None) is None
+    assert not quick.refit and final_fit(quick, store) is None
     choice = choose_best(MLP_MNIST, REPORT, store)
     halved, plain, cosine = choice.configs
     assert [(c.reduce_lr, c.lr_schedule) for c in choice.configs] == [
@@ -320,22 +320,23 @@ def test_on_all_images_the_best_validation_of_three_schedules_is_picked(
     assert plain.replace(lr_schedule="cosine") == cosine
     assert final_run(choice, store) is None and picked_run(choice, store) is None
     assert best_row(choice, store)["status"] == "not started"
-    write_run(store, halved, "finished", epochs_done=3, val_accuracies=(0.97, 0.983, 0.982))
+    write_run(store, halved, "finished", epochs_done=3, val_accuracies=(0.99, 0.983, 0.982))
     assert picked_run(choice, store).config == halved  # the only one finished so far
-    # Halving watches validation accuracy: no final fit, the picked run itself counts.
-    assert final_fit(choice, picked_run(choice, store)) is None
-    assert final_run(choice, store).config == halved
+    # The pick is not final until every schedule has ended: nothing counts yet.
+    assert final_fit(choice, store) is None and final_run(choice, store) is None
+    assert best_row(choice, store)["status"] == "schedules to train"
     write_run(store, plain, "finished", epochs_done=2, val_accuracies=(0.97, 0.985))
-    write_run(store, cosine, "finished", epochs_done=4,
-              val_accuracies=(0.97, 0.984, 0.986, 0.985))
-    write_run(store, halved.replace(seed=1), "finished", epochs_done=1,
-              val_accuracies=(0.99,))  # not one of the variants
-    assert picked_run(choice, store).config == cosine
+    write_run(store, cosine, "failed", epochs_done=1, val_accuracies=(0.97,))
+    write_run(store, plain.replace(seed=1), "finished", epochs_done=1,
+              val_accuracies=(0.999,))  # not one of the variants
+    # Halving watches validation accuracy: no final fit, the picked run itself counts.
+    assert final_fit(choice, store) is None
+    assert final_run(choice, store).config == halved
     row = best_row(choice, store)
     assert row["settings"] == "mlp-keras, rmsprop (lr 0.001), relu, random_uniform, " \
-        "cosine rate decay"
-    assert (row["validation_accuracy"], row["status"], row["test_accuracy"]) == (
-        0.986, "final fit to train", None)
+        "rate halved on plateaus"
+    assert (row["validation_accuracy"], row["status"], row["final_fit"]) == (
+        0.99, "finished", "")
 
 
 def test_the_final_fit_trains_the_pick_on_every_image_for_its_best_epochs(
@@ -343,11 +344,15 @@ def test_the_final_fit_trains_the_pick_on_every_image_for_its_best_epochs(
     store = RunStore()
     choice = choose_best(MLP_MNIST, REPORT, store)
     _halved, plain, cosine = choice.configs
-    write_run(store, plain, "finished", epochs_done=5,
+    write_run(store, _halved, "finished", epochs_done=2, val_accuracies=(0.97, 0.98))
+    write_run(store, plain, "finished", epochs_done=2, val_accuracies=(0.97, 0.98))
+    write_run(store, cosine, "finished", epochs_done=5,
               val_accuracies=(0.97, 0.98, 0.988, 0.985, 0.984))
-    write_run(store, cosine, "finished", epochs_done=2, val_accuracies=(0.97, 0.98))
-    final = final_fit(choice, picked_run(choice, store))
-    assert final == plain.replace(validation_fraction=0.0, early_stopping=False, epochs=3)
+    row = best_row(choice, store)
+    assert row["settings"].endswith(", cosine rate decay")
+    assert (row["validation_accuracy"], row["status"]) == (0.988, "final fit to train")
+    final = final_fit(choice, store)
+    assert final == cosine.replace(validation_fraction=0.0, early_stopping=False, epochs=3)
     assert wanted_configs(choice, store) == [*choice.configs, final]
     assert final_run(choice, store) is None  # counted only once it has finished
     assert best_row(choice, store)["final_fit"] == "all images, 3 epochs"

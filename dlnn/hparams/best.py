@@ -24,7 +24,7 @@ Example:
     >>> choice = choose_best(PANELS[0], REPORT, RunStore())
     >>> choice.config.early_stopping, choice.config.monitor
     (True, 'val_accuracy')
-    >>> final_fit(choice, picked_run(choice, RunStore()))  # nothing trained yet: unknown
+    >>> final_fit(choice, RunStore())  # nothing trained yet: not known
 """
 
 from __future__ import annotations
@@ -153,11 +153,17 @@ def picked_run(choice: BestSettings, store: RunStore) -> Run | None:
     return max(finished, key=lambda run: max(_validation_scores(run), default=float("-inf")))
 
 
-def final_fit(choice: BestSettings, picked: Run | None) -> RunConfig | None:
+def final_fit(choice: BestSettings, store: RunStore) -> RunConfig | None:
     """The picked run's settings on every training image for its best epoch count, or None:
     no final fit (the protocol has none, or the pick halved its rate on plateaus) or not
-    known yet (nothing picked)."""
-    if not choice.refit or picked is None or picked.config.reduce_lr:
+    known yet (a schedule has not ended, so the pick may change)."""
+    if not choice.refit:
+        return None
+    runs = member_runs(store, list(choice.configs))
+    if any(run is None or run.status not in ("finished", "failed") for run in runs):
+        return None
+    picked = picked_run(choice, store)
+    if picked is None or picked.config.reduce_lr:
         return None
     scores = _validation_scores(picked)
     if not scores:
@@ -170,7 +176,7 @@ def final_fit(choice: BestSettings, picked: Run | None) -> RunConfig | None:
 def wanted_configs(choice: BestSettings, store: RunStore) -> list[RunConfig]:
     """Every run the step trains as far as is known now: the variants, and the final fit once
     a variant is picked."""
-    final = final_fit(choice, picked_run(choice, store))
+    final = final_fit(choice, store)
     return [*choice.configs, *([final] if final is not None else [])]
 
 
@@ -178,11 +184,17 @@ def final_run(choice: BestSettings, store: RunStore) -> Run | None:
     """The run whose test accuracy counts: the final fit where there is one (None until it
     has finished), else the picked run."""
     picked = picked_run(choice, store)
-    final = final_fit(choice, picked)
+    final = final_fit(choice, store)
     if final is None:
-        return picked
+        return picked if _settled(choice, store) else None
     run = member_runs(store, [final])[0]
     return run if run is not None and run.status == "finished" else None
+
+
+def _settled(choice: BestSettings, store: RunStore) -> bool:
+    """Whether every schedule's run has ended (finished or failed): the pick is final."""
+    return all(run is not None and run.status in ("finished", "failed")
+               for run in member_runs(store, list(choice.configs)))
 
 
 def _validation_scores(run: Run) -> list[float]:
@@ -202,13 +214,15 @@ def best_row(choice: BestSettings, store: RunStore) -> dict[str, Any]:
     """The numbers shown for a panel's best settings, beside the report's and the target:
     those of the run that counts (`final_run`), and the validation that picked it."""
     picked = picked_run(choice, store)
-    final = final_fit(choice, picked)
+    final = final_fit(choice, store)
     run = final_run(choice, store)
     result = (run.result() or {}) if run is not None else {}
     timings = result.get("timings") or {}
     scores = _validation_scores(picked) if picked is not None else []
     if picked is None:
         status = "not started"
+    elif not _settled(choice, store):
+        status = "schedules to train"
     elif final is not None and run is None:
         status = "final fit to train"
     else:

@@ -68,7 +68,9 @@ def report_part(store: RunStore, quick: bool, options: Mapping[str, Any]) -> Rep
         configs += best_configs
         tables.append(best)
     else:
-        waiting = ("the best-settings run of each panel (4 runs), once the sweeps "
+        runs = len(protocol.best_variants)
+        waiting = (f"the best-settings runs of each panel ({runs} per panel"
+                   f"{', then a final fit' if protocol.final_fit else ''}), once the sweeps "
                    f"({', '.join(BEST_SWEEPS)}) have ended",)
     return ReportPart(
         "task1", "Task 1: Keras basics on MNIST and Fashion-MNIST",

@@ -24,7 +24,7 @@ import pandas as pd
 
 from dlnn import paths
 from dlnn.hparams import plan as plans
-from dlnn.hparams.best import BEST_SWEEPS, best_row, choose_best, final_fit, picked_run
+from dlnn.hparams.best import BEST_SWEEPS, best_row, choose_best, final_fit
 from dlnn.hparams.named import FIGURES, NAMED_SWEEPS
 from dlnn.hparams.plots import sweep_figure
 from dlnn.hparams.protocols import PANELS, PROTOCOLS, Protocol
@@ -102,7 +102,7 @@ def reproduce_task1(
                       f"best settings, {panel.title}", on_run)
         if _stopped(runs):
             return {**summary, "complete": False, "stopped": True}
-        final = final_fit(choice, picked_run(choice, store))
+        final = final_fit(choice, store)
         if final is not None:  # the picked settings on every training image
             runs = _train([final], store, retrain, listener, say,
                           f"best settings, {panel.title}, final fit", on_run)
