@@ -169,3 +169,34 @@ def test_quick_sweeps_best_settings_can_train_on_all_images(tiny_data_dir) -> No
     assert set(table["trained_on"]) == {"all training images"}
     assert list(table["target"]) == [0.984, 0.99, 0.89, 0.92]
     assert any("Targets" in caption.value for caption in at.caption)
+
+
+def test_best_settings_offer_the_final_fit_once_the_schedules_have_trained(tiny_data_dir
+                                                                           ) -> None:
+    from dlnn.hparams.best import choose_best, final_fit
+    from dlnn.hparams.protocols import PANELS, REPORT
+
+    store = RunStore()
+    choice = choose_best(PANELS[0], REPORT, store)
+    halved, plain, cosine = choice.configs
+    write_run(store, halved, "finished", val_accuracies=(0.97, 0.98))
+    write_run(store, plain, "finished", val_accuracies=(0.97, 0.98))
+    at = open_page()
+    at.radio(key=K + "best.protocol").set_value("report").run()
+    row = frame(at, "from sweeps").iloc[0]
+    assert (row["status"], row["final_fit"]) == ("schedules to train", "")
+    # The other three panels' 3 schedules each, and this panel's cosine one.
+    assert at.button(key="best_start").label == "Train the 10 best-settings runs"
+    write_run(store, cosine, "finished", epochs_done=3, val_accuracies=(0.97, 0.99, 0.985))
+    at.run()
+    row = frame(at, "from sweeps").iloc[0]
+    assert (row["status"], row["final_fit"], row["validation_accuracy"]) == (
+        "final fit to train", "all images, 2 epochs", 0.99)
+    assert row["settings"].endswith("cosine rate decay")
+    assert at.button(key="best_start").label == "Train the 10 best-settings runs"
+    final = final_fit(choice, store)
+    write_run(store, final, "finished", val_accuracies=(0.0, 0.0))
+    at.run()
+    row = frame(at, "from sweeps").iloc[0]
+    assert (row["status"], row["test_accuracy"]) == ("finished", 0.65)
+    assert at.button(key="best_start").label == "Train the 9 best-settings runs"
