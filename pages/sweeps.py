@@ -362,9 +362,9 @@ def render_best() -> None:
                                        for w in choice.winners) or "none yet"
         if choice.missing:
             row["from sweeps"] += " · defaults for: " + ", ".join(choice.missing)
-    columns = ["panel", "settings", "from sweeps", "trained_on", "validation_accuracy",
-               "final_fit", "test_accuracy", "report_test_accuracy", "target", "epochs_run",
-               "train_seconds", "status", "run_id"]
+    columns = ["panel", "settings", "validation_accuracy", "final_fit", "test_accuracy",
+               "report_test_accuracy", "target", "status", "epochs_run", "train_seconds",
+               "trained_on", "from sweeps", "run_id"]
     st.dataframe(pd.DataFrame(rows)[columns], hide_index=True, width="stretch",
                  key="best_table")
     if full_data:
