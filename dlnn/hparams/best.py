@@ -157,10 +157,7 @@ def final_fit(choice: BestSettings, store: RunStore) -> RunConfig | None:
     """The picked run's settings on every training image for its best epoch count, or None:
     no final fit (the protocol has none, or the pick halved its rate on plateaus) or not
     known yet (a schedule has not ended, so the pick may change)."""
-    if not choice.refit:
-        return None
-    runs = member_runs(store, list(choice.configs))
-    if any(run is None or run.status not in ("finished", "failed") for run in runs):
+    if not choice.refit or not _settled(choice, store):
         return None
     picked = picked_run(choice, store)
     if picked is None or picked.config.reduce_lr:
