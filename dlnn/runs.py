@@ -8,6 +8,7 @@ A run folder holds:
     result.json       test metrics, per-class accuracy, confusion matrix, timings
     environment.json  library versions and machine
     predictions.npy   predicted test labels (for galleries of mistakes)
+    probabilities.npy a classifier's softmax outputs on the test set (for ensembles)
     model.keras       the trained model
     stop              present when someone asked the run to stop
 
@@ -249,6 +250,10 @@ class Run:
     @property
     def predictions_path(self) -> Path:
         return self.path / "predictions.npy"
+
+    @property
+    def probabilities_path(self) -> Path:
+        return self.path / "probabilities.npy"
 
     @property
     def heartbeat_path(self) -> Path:

@@ -3,7 +3,8 @@
 `execute(run)` trains the run's configuration and leaves everything in its folder: the event
 log as it goes (started, batch metrics every N batches, epoch metrics with validation, then
 finished / failed / cancelled with the reason), and at the end the test metrics, per-class
-accuracy, confusion matrix, timings, predictions and the `.keras` model.
+accuracy, confusion matrix, timings, predictions (a classifier also keeps its test-set
+softmax outputs, so that runs can be averaged into an ensemble) and the `.keras` model.
 
 What is trained is decided by a `Task` (the registry's entry named by the model's zoo entry):
 it loads the data, builds and compiles the model, adds its own callbacks (a custom validation
@@ -39,6 +40,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402  (TF_CPP_MIN_LOG_LEVEL must be set before TensorFlow loads)
 
 EventSink = Callable[[dict[str, Any]], None]
+Arrays = dict[str, np.ndarray] | np.ndarray | None
 DEFAULT_LOG_EVERY = 5
 EPSILON = 1e-7  # Keras clips probabilities to this before the log in cross-entropy
 PREDICT_BATCH = 1024
@@ -90,8 +92,10 @@ class Task(Protocol):
 
     def evaluate(
         self, config: RunConfig, model: keras.Model, data: TrainingData
-    ) -> tuple[dict[str, Any], np.ndarray | None]:
-        """Test metrics for result.json, and predictions to store (or None)."""
+    ) -> tuple[dict[str, Any], Arrays]:
+        """Test metrics for result.json, and arrays to store in the run folder: by name
+        (`{"predictions": ..., "probabilities": ...}`, each kept as `<name>.npy`), one
+        array (the predictions) or None."""
         ...
 
 
@@ -161,7 +165,7 @@ class ClassificationTask:
 
     def evaluate(
         self, config: RunConfig, model: keras.Model, data: TrainingData
-    ) -> tuple[dict[str, Any], np.ndarray]:
+    ) -> tuple[dict[str, Any], Arrays]:
         probabilities = predict_eagerly(model, data.x_test)
         predicted = probabilities.argmax(axis=1).astype(np.int16)
         truth = np.asarray(data.y_test, dtype=np.int64)
@@ -172,7 +176,17 @@ class ClassificationTask:
             **classification_report(data.y_test, predicted, len(data.class_names)),
             "class_names": data.class_names,
         }
-        return result, predicted
+        return result, {"predictions": predicted,
+                        "probabilities": probabilities.astype(np.float32)}
+
+
+def _store_arrays(run: Run, arrays: Arrays) -> None:
+    """A task's arrays as `<name>.npy` in the run folder (one array: the predictions)."""
+    if arrays is None:
+        return
+    named = arrays if isinstance(arrays, dict) else {"predictions": arrays}
+    for name, array in named.items():
+        np.save(run.path / f"{name}.npy", array)
 
 
 def predict_eagerly(model: keras.Model, images: np.ndarray) -> np.ndarray:
@@ -342,12 +356,11 @@ def _train(run: Run, log_every: int, listener: EventSink | None) -> dict[str, An
             callbacks=callbacks, verbose=0,
         )
         timings["fit_seconds"] = time.perf_counter() - fit_started
-        result, predictions = _timed(
+        result, arrays = _timed(
             timings, "evaluate_seconds", lambda: task.evaluate(config, model, data)
         )
         model.save(run.model_path)
-        if predictions is not None:
-            np.save(run.predictions_path, predictions)
+        _store_arrays(run, arrays)
         outcome, reason = "finished", ""
     except RunCancelled as stop:
         outcome, reason, result = "cancelled", str(stop), {}

@@ -2,7 +2,7 @@
 
 The dashboard and comparison tests need finished, failed and cancelled runs without paying for
 TensorFlow; these helpers write the same files (`status.json`, `events.jsonl`, `result.json`,
-`predictions.npy`) that `dlnn.training.execute` leaves behind.
+`predictions.npy`, `probabilities.npy`) that `dlnn.training.execute` leaves behind.
 """
 
 from __future__ import annotations
@@ -25,15 +25,17 @@ def write_run(
     test_size: int = 20,
     reason: str = "",
     val_accuracies: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9),
+    wrong_from: int = 0,
 ) -> Run:
     """A run of `config` that ended with `status` after `epochs_done` epochs.
 
-    A finished run gets test metrics, a confusion matrix and predictions for a test set of
-    `test_size` images whose labels are `arange(test_size)[::-1] % 10` (as the synthetic IDX
-    data sets of conftest.py have); every third prediction is wrong.
+    A finished run gets test metrics, a confusion matrix, predictions and softmax outputs
+    (0.9 on the predicted class) for a test set of `test_size` images whose labels are
+    `arange(test_size)[::-1] % 10` (as the synthetic IDX data sets of conftest.py have); every
+    third prediction is wrong, from image `wrong_from` on.
     """
     return fill_run(store.create(config), status, epochs_done=epochs_done, test_size=test_size,
-                    reason=reason, val_accuracies=val_accuracies)
+                    reason=reason, val_accuracies=val_accuracies, wrong_from=wrong_from)
 
 
 def fill_run(
@@ -45,6 +47,7 @@ def fill_run(
     reason: str = "",
     val_accuracies: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9),
     extra_metrics: dict[str, float] | None = None,
+    wrong_from: int = 0,
 ) -> Run:
     """Write into an existing (new) run what `write_run` writes; `extra_metrics` join every
     epoch's metrics (a clock run's `val_minute_error`, say)."""
@@ -72,7 +75,7 @@ def fill_run(
     if status == "finished":
         truth = np.arange(test_size)[::-1] % 10
         predicted = truth.copy()
-        predicted[::3] = (predicted[::3] + 1) % 10
+        predicted[wrong_from::3] = (predicted[wrong_from::3] + 1) % 10
         matrix = np.zeros((10, 10), dtype=int)
         np.add.at(matrix, (truth, predicted), 1)
         per_class = (np.diag(matrix) / np.maximum(matrix.sum(axis=1), 1)).tolist()
@@ -80,6 +83,9 @@ def fill_run(
                       confusion_matrix=matrix.tolist(), per_class_accuracy=per_class,
                       class_names=CLASSES)
         np.save(run.predictions_path, predicted.astype(np.int16))
+        probabilities = np.full((test_size, 10), 0.1 / 9, dtype=np.float32)
+        probabilities[np.arange(test_size), predicted] = 0.9
+        np.save(run.probabilities_path, probabilities)
     run.write_result(result)
     run.log_event({"type": status, "time": 1000.0 + step + 1, "reason": reason})
     run.set_status(status, finished=1012.5, reason=reason)

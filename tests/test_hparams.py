@@ -18,8 +18,10 @@ from dlnn.hparams.best import (
     BEST_SWEEPS,
     best_row,
     choose_best,
+    counted_configs,
+    counted_result,
+    counted_runs,
     final_fit,
-    final_run,
     picked_run,
     wanted_configs,
 )
@@ -319,29 +321,32 @@ def test_on_all_images_the_best_validation_of_three_schedules_is_picked(
     assert halved.replace(reduce_lr=False) == plain and choice.config == halved
     # Cosine decay runs its whole schedule (it never stops early), keeping the best epoch.
     assert plain.replace(lr_schedule="cosine", patience=REPORT.best_epochs) == cosine
-    assert final_run(choice, store) is None and picked_run(choice, store) is None
+    assert counted_runs(choice, store) is None and picked_run(choice, store) is None
     assert best_row(choice, store)["status"] == "not started"
     write_run(store, halved, "finished", epochs_done=3, val_accuracies=(0.99, 0.983, 0.982))
     assert picked_run(choice, store).config == halved  # the only one finished so far
     # The pick is not final until every schedule has ended: nothing counts yet.
-    assert final_fit(choice, store) is None and final_run(choice, store) is None
+    assert final_fit(choice, store) is None and counted_configs(choice, store) == []
     assert best_row(choice, store)["status"] == "schedules to train"
     write_run(store, plain, "finished", epochs_done=2, val_accuracies=(0.97, 0.985))
     write_run(store, cosine, "failed", epochs_done=1, val_accuracies=(0.97,))
     write_run(store, plain.replace(seed=1), "finished", epochs_done=1,
               val_accuracies=(0.999,))  # not one of the variants
-    # Halving watches validation accuracy: no final fit, the picked run itself counts.
+    # Halving watches validation accuracy: no final fit, the picked run itself counts, with
+    # two more seeds.
     assert final_fit(choice, store) is None
-    assert final_run(choice, store).config == halved
+    assert counted_configs(choice, store) == [halved, halved.replace(seed=1),
+                                              halved.replace(seed=2)]
+    assert wanted_configs(choice, store) == [*choice.configs, *counted_configs(choice, store)[1:]]
     row = best_row(choice, store)
     assert row["settings"] == "mlp-keras, rmsprop (lr 0.001), relu, random_uniform, " \
         "rate halved on plateaus"
     assert (row["validation_accuracy"], row["status"], row["final_fit"]) == (
-        0.99, "finished", "")
+        0.99, "2 of 3 seeds to train", "3 seeds averaged")
 
 
 def test_the_final_fit_trains_the_pick_on_every_image_for_its_best_epochs(
-        dlnn_dirs: Path) -> None:
+        tiny_data_dir: Path) -> None:
     store = RunStore()
     choice = choose_best(MLP_MNIST, REPORT, store)
     _halved, plain, cosine = choice.configs
@@ -351,18 +356,30 @@ def test_the_final_fit_trains_the_pick_on_every_image_for_its_best_epochs(
               val_accuracies=(0.97, 0.98, 0.988, 0.985, 0.984))
     row = best_row(choice, store)
     assert row["settings"].endswith(", cosine rate decay")
-    assert (row["validation_accuracy"], row["status"]) == (0.988, "final fit to train")
+    assert (row["validation_accuracy"], row["status"]) == (0.988, "3 of 3 final fits to train")
     final = final_fit(choice, store)
     assert final == cosine.replace(validation_fraction=0.0, early_stopping=False, epochs=3)
-    assert wanted_configs(choice, store) == [*choice.configs, final]
-    assert final_run(choice, store) is None  # counted only once it has finished
-    assert best_row(choice, store)["final_fit"] == "all images, 3 epochs"
-    write_run(store, final, "finished", epochs_done=3, val_accuracies=(0.0, 0.0, 0.0))
-    run = final_run(choice, store)
-    assert run.config == final
+    seeds = [final, final.replace(seed=1), final.replace(seed=2)]
+    assert counted_configs(choice, store) == seeds
+    assert wanted_configs(choice, store) == [*choice.configs, *seeds]
+    assert best_row(choice, store)["final_fit"] == "all images, 3 epochs, 3 seeds averaged"
+    runs = [write_run(store, seeds[0], "finished", epochs_done=3, val_accuracies=(0, 0, 0))]
+    assert counted_runs(choice, store) is None  # counted only once every seed has finished
+    assert best_row(choice, store)["status"] == "2 of 3 final fits to train"
+    runs += [write_run(store, config, "finished", epochs_done=3, val_accuracies=(0, 0, 0),
+                       wrong_from=seed) for seed, config in enumerate(seeds[1:], 1)]
+    assert counted_runs(choice, store) == runs
     row = best_row(choice, store)
-    assert (row["test_accuracy"], row["epochs_run"], row["status"], row["run_id"]) == (
-        0.65, 3, "finished", run.run_id)  # 7 of the fake's 20 test images are wrong
+    # Each seed gets 6 or 7 of the fake's 20 test images wrong, each different ones: the
+    # averaged outputs get all right.
+    assert (row["test_accuracy"], row["seed_test_accuracies"], row["epochs_run"],
+            row["status"]) == (1.0, "0.6500, 0.6500, 0.7000", 3, "finished")
+    assert row["run_id"] == ", ".join(run.run_id for run in runs)
     assert row["validation_accuracy"] == 0.988  # the validation that picked it
+    runs[2].probabilities_path.unlink()  # trained before runs kept their outputs
+    assert counted_result(choice, store) is None
+    assert best_row(choice, store)["status"] == "ensemble to evaluate"
+    write_run(store, seeds[2].replace(epochs=4), "failed")  # another configuration
+    assert best_row(choice, store)["status"] == "ensemble to evaluate"
 
 

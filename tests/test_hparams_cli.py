@@ -136,7 +136,7 @@ def test_reproduce_task1_writes_figures_tables_and_best_settings(dlnn_dirs: Path
 
 
 def test_reproduce_task1_picks_a_schedule_on_validation_then_fits_on_every_image(
-        dlnn_dirs: Path, capsys, monkeypatch) -> None:
+        tiny_data_dir: Path, capsys, monkeypatch) -> None:
     trained: list[RunConfig] = []
 
     def fake_train_here(configs, store=None, **_):
@@ -157,14 +157,34 @@ def test_reproduce_task1_picks_a_schedule_on_validation_then_fits_on_every_image
     summary = json.loads(capsys.readouterr().out)
     best_settings = [config for config in trained if config.early_stopping]
     assert len(best_settings) == 3 * 4  # halved, constant, cosine per panel
-    finals = trained[-1:] + [config for config in trained if config.validation_fraction == 0]
-    finals = list(dict.fromkeys(finals))
-    assert len(finals) == 4
+    finals = [config for config in trained if config.validation_fraction == 0]
+    assert len(finals) == len(set(finals)) == 4 * 3  # three seeds per panel
+    assert [final.seed for final in finals] == [0, 1, 2] * 4
     assert all((final.epochs, final.lr_schedule, final.subset, final.early_stopping) ==
                (2, "cosine", None, False) for final in finals)
     rows = summary["best"]
     assert all(row["settings"].endswith(", cosine rate decay") for row in rows)
+    # The fake seeds make the same mistakes, so their ensemble does too.
     assert all((row["final_fit"], row["validation_accuracy"], row["status"],
-                row["test_accuracy"]) == ("all images, 2 epochs", 0.985, "finished", 0.65)
-               for row in rows)
+                row["test_accuracy"], row["seed_test_accuracies"]) == (
+        "all images, 2 epochs, 3 seeds averaged", 0.985, "finished", 0.65,
+        "0.6500, 0.6500, 0.6500") for row in rows)
+
+    # A seed trained before runs kept their test-set outputs: the next call predicts them
+    # with its model (here a stand-in that writes them back) and trains nothing.
+    old = RunStore().get(rows[0]["run_id"].split(", ")[1])
+    kept = old.probabilities_path.read_bytes()
+    old.probabilities_path.unlink()
+    filled: list[str] = []
+
+    def fill(run: Run) -> None:
+        filled.append(run.run_id)
+        run.probabilities_path.write_bytes(kept)
+
+    monkeypatch.setattr(reproduce, "fill_probabilities", fill)
+    monkeypatch.setattr(reproduce, "train_here", sweeps.train_here)
+    monkeypatch.setattr(training, "execute", lambda *a, **k: pytest.fail("trained again"))
+    assert main(["reproduce", "task1", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert filled == [old.run_id] and again["best"] == rows
     assert summary["complete"]

@@ -191,12 +191,18 @@ def test_best_settings_offer_the_final_fit_once_the_schedules_have_trained(tiny_
     at.run()
     row = frame(at, "from sweeps").iloc[0]
     assert (row["status"], row["final_fit"], row["validation_accuracy"]) == (
-        "final fit to train", "all images, 2 epochs", 0.99)
+        "3 of 3 final fits to train", "all images, 2 epochs, 3 seeds averaged", 0.99)
     assert row["settings"].endswith("cosine rate decay")
-    assert at.button(key="best_start").label == "Train the 10 best-settings runs"
+    assert at.button(key="best_start").label == "Train the 12 best-settings runs"
     final = final_fit(choice, store)
-    write_run(store, final, "finished", val_accuracies=(0.0, 0.0))
+    runs = [write_run(store, final.replace(seed=seed), "finished", val_accuracies=(0.0, 0.0),
+                      wrong_from=seed) for seed in range(3)]
     at.run()
     row = frame(at, "from sweeps").iloc[0]
-    assert (row["status"], row["test_accuracy"]) == ("finished", 0.65)
+    assert (row["status"], row["test_accuracy"], row["seed_test_accuracies"]) == (
+        "finished", 1.0, "0.6500, 0.6500, 0.7000")
     assert at.button(key="best_start").label == "Train the 9 best-settings runs"
+    runs[1].probabilities_path.unlink()
+    at.run()
+    assert frame(at, "from sweeps").iloc[0]["status"] == "ensemble to evaluate"
+    assert any("python -m dlnn reproduce task1" in caption.value for caption in at.caption)

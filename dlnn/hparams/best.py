@@ -18,6 +18,10 @@ counts and stands beside the report's. A picked run that halved its rate on plat
 final fit (the halving watches validation accuracy, which the final fit does not have); its
 own test accuracy counts.
 
+Under the report's protocol the run that counts trains with three seeds
+(`Protocol.final_seeds`), and their softmax outputs on the test set are averaged: the
+ensemble's test accuracy counts (`counted_result`), and each seed's own stands beside it.
+
 `MEASURED` holds what this code measured on this project's machine (docs/benchmarks.md).
 
 Example:
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlnn.config import RunConfig
+from dlnn.ensembles import ensemble_result
 from dlnn.hparams.named import NAMED_SWEEPS, named_sweep
 from dlnn.hparams.protocols import REPORT, Panel, Protocol
 from dlnn.hparams.results import member_table, summary_table
@@ -71,6 +76,7 @@ class BestSettings:
     config: RunConfig
     variants: tuple[RunConfig, ...] = ()  # the runs to train; `config` is the first
     refit: bool = False  # the picked run is trained again on every training image
+    seeds: int = 1  # seeds of the run that counts; more than one: their ensemble counts
 
     @property
     def configs(self) -> tuple[RunConfig, ...]:
@@ -140,7 +146,8 @@ def choose_best(panel: Panel, protocol: Protocol, store: RunStore,
     config = best_config(panel, trains_like, changes)
     variants = tuple(config.replace(**dict(variant)).validate()
                      for variant in trains_like.best_variants)
-    return BestSettings(panel, protocol, winners, variants[0], variants, trains_like.final_fit)
+    return BestSettings(panel, protocol, winners, variants[0], variants, trains_like.final_fit,
+                        trains_like.final_seeds)
 
 
 def picked_run(choice: BestSettings, store: RunStore) -> Run | None:
@@ -170,22 +177,46 @@ def final_fit(choice: BestSettings, store: RunStore) -> RunConfig | None:
                                  epochs=best_epoch).validate()
 
 
-def wanted_configs(choice: BestSettings, store: RunStore) -> list[RunConfig]:
-    """Every run the step trains as far as is known now: the variants, and the final fit once
-    a variant is picked."""
-    final = final_fit(choice, store)
-    return [*choice.configs, *([final] if final is not None else [])]
-
-
-def final_run(choice: BestSettings, store: RunStore) -> Run | None:
-    """The run whose test accuracy counts: the final fit where there is one (None until it
-    has finished), else the picked run."""
+def counted_configs(choice: BestSettings, store: RunStore) -> list[RunConfig]:
+    """The runs whose test accuracy counts, once the pick is known (else none): the final fit,
+    or the picked run where there is none, with each of `choice.seeds` seeds (its own
+    first)."""
     picked = picked_run(choice, store)
-    final = final_fit(choice, store)
-    if final is None:
-        return picked if _settled(choice, store) else None
-    run = member_runs(store, [final])[0]
-    return run if run is not None and run.status == "finished" else None
+    if picked is None or not _settled(choice, store):
+        return []
+    counted = final_fit(choice, store) or picked.config
+    return [counted.replace(seed=counted.seed + offset).validate()
+            for offset in range(choice.seeds)]
+
+
+def wanted_configs(choice: BestSettings, store: RunStore) -> list[RunConfig]:
+    """Every run the step trains as far as is known now: the variants, then the runs that
+    count once a variant is picked."""
+    variants = list(choice.configs)
+    return [*variants, *(config for config in counted_configs(choice, store)
+                         if config not in variants)]
+
+
+def counted_runs(choice: BestSettings, store: RunStore) -> list[Run] | None:
+    """The finished runs whose test accuracy counts, or None until all have finished."""
+    runs = member_runs(store, counted_configs(choice, store))
+    if not runs or any(run is None or run.status != "finished" for run in runs):
+        return None
+    return runs
+
+
+def counted_result(choice: BestSettings, store: RunStore) -> dict[str, Any] | None:
+    """The test accuracy that counts and each seed's own; None until every run has finished
+    and (several seeds) kept its softmax outputs (`reproduce task1` fills them in for runs
+    trained before they were kept)."""
+    runs = counted_runs(choice, store)
+    if runs is None:
+        return None
+    if len(runs) == 1:
+        accuracy = (runs[0].result() or {}).get("test_accuracy")
+        return None if accuracy is None else {"test_accuracy": accuracy,
+                                              "member_accuracies": [accuracy]}
+    return ensemble_result(runs)
 
 
 def _settled(choice: BestSettings, store: RunStore) -> bool:
@@ -209,36 +240,51 @@ def schedule_text(config: RunConfig) -> str:
 
 def best_row(choice: BestSettings, store: RunStore) -> dict[str, Any]:
     """The numbers shown for a panel's best settings, beside the report's and the target:
-    those of the run that counts (`final_run`), and the validation that picked it."""
+    those of the runs that count (`counted_result`), and the validation that picked them."""
     picked = picked_run(choice, store)
     final = final_fit(choice, store)
-    run = final_run(choice, store)
-    result = (run.result() or {}) if run is not None else {}
-    timings = result.get("timings") or {}
+    counted = member_runs(store, counted_configs(choice, store))
+    result = counted_result(choice, store)
     scores = _validation_scores(picked) if picked is not None else []
+    ended = [run.status for run in counted if run is not None and run.status in
+             ("failed", "cancelled")]
+    to_train = sum(run is None or run.status != "finished" for run in counted)
     if picked is None:
         status = "not started"
     elif not _settled(choice, store):
         status = "schedules to train"
-    elif final is not None and run is None:
-        status = "final fit to train"
+    elif ended:
+        status = ended[0]
+    elif to_train:
+        runs = "final fit" if final is not None else "seed"
+        status = (f"{runs} to train" if len(counted) == 1
+                  else f"{to_train} of {len(counted)} {runs}s to train")
+    elif result is None:
+        status = "ensemble to evaluate"
     else:
-        status = run.status
+        status = "finished"
+    first = (counted[0].result() or {}) if counted and counted[0] is not None else {}
+    seconds = [((run.result() or {}).get("timings") or {}).get("fit_seconds")
+               for run in counted if run is not None]
+    averaged = f", {choice.seeds} seeds averaged" if choice.seeds > 1 else ""
     return {
         "panel": choice.panel.title,
         "protocol": choice.protocol.name,
         "settings": choice.settings_text() + (schedule_text(picked.config) if picked else ""),
         "validation_accuracy": max(scores) if scores else None,
-        "final_fit": f"all images, {final.epochs} epochs" if final is not None else "",
-        "epochs_run": result.get("epochs_run"),
-        "train_seconds": timings.get("fit_seconds"),
-        "test_accuracy": result.get("test_accuracy"),
+        "final_fit": f"all images, {final.epochs} epochs{averaged}" if final is not None
+        else averaged.lstrip(", ") if counted else "",
+        "epochs_run": first.get("epochs_run"),
+        "train_seconds": sum(seconds) if seconds and None not in seconds else None,
+        "test_accuracy": result["test_accuracy"] if result else None,
+        "seed_test_accuracies": ", ".join(f"{value:.4f}" for value in
+                                          result["member_accuracies"]) if result else "",
         "report_test_accuracy": REPORTED_TEST.get(choice.panel.name),
         "trained_on": "all training images" if choice.full_data
         else f"{choice.config.subset:,} images",
         "target": TARGETS.get(choice.panel.name) if choice.full_data else None,
         "status": status,
-        "run_id": "" if run is None else run.run_id,
+        "run_id": ", ".join(run.run_id for run in counted if run is not None),
     }
 
 

@@ -43,6 +43,9 @@ class Protocol:
         final_fit: the picked run is trained again on every training image (none held out)
             for the epochs validation found best, where its schedule needs no validation
             data; that run's test accuracy counts.
+        final_seeds: the run that counts trains with this many seeds (its own, then the
+            next ones) and their softmax outputs on the test set are averaged: the
+            ensemble's test accuracy counts. 1: the one run counts.
     """
 
     name: str
@@ -55,6 +58,7 @@ class Protocol:
     best_subset: int | None
     best_variants: tuple[Variant, ...] = ((),)
     final_fit: bool = False
+    final_seeds: int = 1
 
     def apply(self, config: RunConfig) -> RunConfig:
         """`config` trained the way this protocol trains sweep members."""
@@ -82,7 +86,7 @@ REPORT = Protocol(
         # Cosine decay gains in its last, low-rate epochs: it runs all 40 (patience 40 never
         # stops it) and the best epoch's weights are kept.
         (("lr_schedule", "cosine"), ("patience", 40))),
-    final_fit=True,
+    final_fit=True, final_seeds=3,
 )
 QUICK = Protocol(
     "quick", "Quick: 5,000 images, 3 epochs (class demo)", epochs=3, subset=5000,

@@ -70,7 +70,9 @@ def report_part(store: RunStore, quick: bool, options: Mapping[str, Any]) -> Rep
     else:
         runs = len(protocol.best_variants)
         waiting = (f"the best-settings runs of each panel ({runs} per panel"
-                   f"{', then a final fit' if protocol.final_fit else ''}), once the sweeps "
+                   f"{', then a final fit' if protocol.final_fit else ''}"
+                   f"{f' of {protocol.final_seeds} seeds' if protocol.final_seeds > 1 else ''})"
+                   ", once the sweeps "
                    f"({', '.join(BEST_SWEEPS)}) have ended",)
     return ReportPart(
         "task1", "Task 1: Keras basics on MNIST and Fashion-MNIST",
@@ -101,9 +103,11 @@ def _best_settings(store: RunStore, protocol: Any) -> tuple[ReportTable, list]:
             "the report": found["report_test_accuracy"]
             if found["report_test_accuracy"] is not None else NOT_GIVEN,
             "best public": PUBLIC.get(panel.name, NOT_GIVEN),
-            "ours": found["test_accuracy"], "epochs": found["epochs_run"],
-            "status": found["status"],
+            "ours": found["test_accuracy"], "each seed": found["seed_test_accuracies"],
+            "epochs": found["epochs_run"], "status": found["status"],
         })
+    seeds = (f" Ours: the final fit's {protocol.final_seeds} seeds with their softmax outputs "
+             "averaged; each seed's own beside it.") if protocol.final_seeds > 1 else ""
     return ReportTable("Best settings: test accuracy", pd.DataFrame(rows),
                        "The report gives test accuracies for the MLPs only (in Task 2); "
-                       "the public numbers are for the networks named."), configs
+                       "the public numbers are for the networks named." + seeds), configs

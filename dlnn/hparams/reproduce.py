@@ -3,8 +3,9 @@
 `reproduce_task1` trains (in this process, one member after another) or loads from the run
 store every member of the optimizer, activation and initializer sweeps and of the
 architecture sweep, for the four panels, under the report's protocol or the quick one; then
-the best-settings run of each panel. It writes the figures (HTML) and tables (CSV) under
-`<cache>/task1/<protocol>/` and returns a JSON-ready summary.
+the best-settings runs of each panel (one per schedule, the final fit with its seeds). It
+writes the figures (HTML) and tables (CSV) under `<cache>/task1/<protocol>/` and returns a
+JSON-ready summary.
 
 Example:
     >>> summary = reproduce_task1(quick=True)
@@ -23,8 +24,17 @@ from typing import Any
 import pandas as pd
 
 from dlnn import paths
+from dlnn.ensembles import fill_probabilities, missing_probabilities
 from dlnn.hparams import plan as plans
-from dlnn.hparams.best import BEST_SWEEPS, best_row, choose_best, final_fit
+from dlnn.hparams.best import (
+    BEST_SWEEPS,
+    BestSettings,
+    best_row,
+    choose_best,
+    counted_configs,
+    counted_runs,
+    final_fit,
+)
 from dlnn.hparams.named import FIGURES, NAMED_SWEEPS
 from dlnn.hparams.plots import sweep_figure
 from dlnn.hparams.protocols import PANELS, PROTOCOLS, Protocol
@@ -102,12 +112,15 @@ def reproduce_task1(
                       f"best settings, {panel.title}", on_run)
         if _stopped(runs):
             return {**summary, "complete": False, "stopped": True}
-        final = final_fit(choice, store)
-        if final is not None:  # the picked settings on every training image
-            runs = _train([final], store, retrain, listener, say,
-                          f"best settings, {panel.title}, final fit", on_run)
+        counted = [config for config in counted_configs(choice, store)
+                   if config not in choice.configs]
+        if counted:  # the picked settings on every training image, once per seed
+            title = "final fit" if final_fit(choice, store) is not None else "seeds"
+            runs = _train(counted, store, retrain, listener, say,
+                          f"best settings, {panel.title}, {title}", on_run)
             if _stopped(runs):
                 return {**summary, "complete": False, "stopped": True}
+        _fill_outputs(choice, store, say)
         row = best_row(choice, store)
         summary["complete"] &= row["test_accuracy"] is not None
         best_rows.append(row)
@@ -118,6 +131,24 @@ def reproduce_task1(
     summary["wall_seconds"] = round(time.perf_counter() - started, 1)
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary
+
+
+def _fill_outputs(choice: BestSettings, store: RunStore,
+                  say: Callable[[str], None] | None) -> None:
+    """Predict the test set again for runs that count in an ensemble but were trained before
+    runs kept their softmax outputs (loads each model once; seconds)."""
+    runs = counted_runs(choice, store)
+    if runs is None or len(runs) < 2:
+        return
+    for run in missing_probabilities(runs):
+        if say:
+            say(f"[best settings, {choice.panel.title}] test-set outputs of {run.run_id} "
+                "(trained before runs kept them)")
+        try:
+            fill_probabilities(run)
+        except ValueError as error:  # the row says "ensemble to evaluate"
+            if say:
+                say(f"[best settings, {choice.panel.title}] {error}")
 
 
 def _stopped(runs: list[Run | None]) -> bool:
@@ -153,10 +184,12 @@ def print_summary(summary: dict[str, Any]) -> None:
     print(f"{'panel':<34} {'test acc.':>9} {'report':>7} {'target':>7} {'epochs':>6} "
           f"{'train s':>8}  settings")
     for row in summary["best"]:
+        seeds = f"; seeds {row['seed_test_accuracies']}" if ", " in row[
+            "seed_test_accuracies"] else ""
         print(f"{row['panel']:<34} {_number(row['test_accuracy'], 4):>9} "
               f"{_number(row['report_test_accuracy'], 4):>7} {_number(row['target'], 3):>7} "
               f"{row['epochs_run'] or 0:>6} {_number(row['train_seconds'], 0):>8}  "
-              f"{row['settings']}")
+              f"{row['settings']}{seeds}")
     print(f"wall time {summary['wall_seconds']:.0f} s")
 
 
