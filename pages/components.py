@@ -154,6 +154,8 @@ def config_caption(config: RunConfig) -> str:
         parts.append(f"{config.backend} backend")
     if config.permute:
         parts.append("permuted pixels")
+    if not config.validation_fraction:
+        parts.append("no validation data held out")
     if config.early_stopping:
         parts.append(f"early stopping on {config.monitor} (patience {config.patience})")
     parts += [f"{declared.title.lower()} {declared.format(getattr(config, name))}"
@@ -291,8 +293,12 @@ def render_headline(result: dict, events: list[dict], config: RunConfig) -> None
     shown = metrics.columns()
     cells = st.columns(len(shown) + 2)
     for cell, (column, metric) in zip(cells, shown.items(), strict=False):
+        text = metric.format(values[column])
         note = f" (epoch {best_epoch})" if column == metrics.best_column and best_epoch else ""
-        cell.metric(metric.label, metric.format(values[column]), help=metric.help + note)
+        if column == metrics.best_column and not config.validation_fraction:
+            text, note = "none held out", ("; this run trained on every training image and "
+                                           "kept none for validation (a final fit)")
+        cell.metric(metric.label, text, help=metric.help + note)
     cells[-2].metric("Epochs run", f"{result.get('epochs_run', len(epochs))}/{config.epochs}")
     cells[-1].metric("Seconds per epoch", format_seconds(result.get("seconds_per_epoch")))
 

@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 from dlnn import files, paths, presets, registry, summaries
 from dlnn.config import RunConfig
 from dlnn.runs import RunStore
-from tests.fake_runs import write_clock_run, write_three_runs
+from tests.fake_runs import write_clock_run, write_run, write_three_runs
 from tests.synthetic import random_arrays, write_idx_files
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -286,6 +286,15 @@ def test_runs_table_shows_each_task_its_own_headline_metrics(lab):
     assert "Test CSE" in sort.options and "Best val. accuracy" in sort.options
     at = sort.set_value("test_cse_minutes").run()
     assert at.dataframe[0].value["run_id"].tolist()[0] == clock.run_id  # the only CSE
+
+
+def test_a_final_fit_says_it_kept_no_validation_data(lab):
+    final = write_run(lab, RunConfig(epochs=2, subset=40, batch_size=16, validation_fraction=0.0),
+                      "finished")
+    at = open_page("runs", run=final.run_id)
+    shown = {metric.label: metric.value for metric in at.metric}
+    assert shown["Best val. accuracy"] == "none held out" and shown["Test accuracy"] == "0.6500"
+    assert any("no validation data held out" in caption.value for caption in at.caption)
 
 
 def test_runs_table_of_classifiers_only_has_no_clock_columns(lab):
