@@ -3,7 +3,8 @@
 `runs_table` gives one row per run (status, task, data set, model, key hyperparameters, the
 headline metrics of its task from `dlnn.headlines`, time); `config_table` puts several runs'
 configurations side by side with a `differs` column, so a view can highlight what changed
-between them; `epoch_histories` collects their per-epoch curves for `dlnn.figures.compare_runs`.
+between them; `epoch_histories` collects their per-epoch curves for `dlnn.figures.compare_runs`;
+`ensemble_text` says what the selected classifiers' averaged outputs score.
 
 Example:
 
@@ -23,6 +24,7 @@ import pandas as pd
 
 from dlnn import headlines, history, registry
 from dlnn.config import RunConfig
+from dlnn.ensembles import EnsembleError, ensemble_result
 from dlnn.runs import Run, RunDamaged
 
 # The columns of `runs_table` before the headline metrics, in order. `learning_rate` is the
@@ -192,3 +194,24 @@ def _run_seconds(status: dict[str, Any], result: dict[str, Any]) -> float | None
     if started and ended:
         return max(float(ended) - float(started), 0.0)
     return None
+
+
+def ensemble_text(runs: Sequence[Run]) -> str | None:
+    """What averaging the finished classifiers' test-set outputs gives, beside each run's own
+    accuracy; None where it does not apply (fewer than two finished classifiers of one data
+    set). Runs that kept no outputs (trained before runs kept them) are named."""
+    finished = [run for run in runs if run.status == "finished"
+                and headlines.task_of(run.config) == headlines.DEFAULT_TASK]
+    if len(finished) < 2 or len({run.config.dataset for run in finished}) > 1:
+        return None
+    try:
+        result = ensemble_result(finished)
+    except (EnsembleError, OSError, ValueError, RuntimeError) as error:  # data set missing
+        return f"No ensemble of these runs: {error}"
+    if result is None:
+        return ("No ensemble of these runs: some kept no test-set outputs (trained before "
+                "runs kept them).")
+    each = ", ".join(f"{value:.4f}" for value in result["member_accuracies"])
+    return (f"Averaged, the {len(finished)} finished runs' softmax outputs classify "
+            f"{result['test_accuracy']:.4f} of the {result['test_samples']:,} test images "
+            f"correctly (an ensemble; each run alone: {each}).")

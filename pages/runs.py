@@ -90,6 +90,8 @@ def render_comparison(shown: pd.DataFrame, run_ids: list[str]) -> None:
                  column_order=["label", *numbers, "epochs_run", "seconds"],
                  column_config={"label": st.column_config.TextColumn("run", width="large"),
                                 **COLUMN_CONFIG, **headline_config(numbers)})
+    if ensemble := compare.ensemble_text(runs):
+        st.caption(ensemble)
     metrics = comparison_metrics(histories, rows["task"].tolist())
     if metrics:
         metric = st.selectbox("Metric", metrics, key="runs.metric")

@@ -121,3 +121,23 @@ def test_comparison_labels_leave_out_fields_that_do_not_apply(runs):
     mnist_label, clock_label = compare.comparison_labels([finished, clock])
     assert "image_size" not in mnist_label and "image_size=48" in clock_label
     assert "batch_size" not in mnist_label and "epochs=2" in mnist_label  # batch 16 in both
+
+
+def test_the_ensemble_of_selected_classifiers_beside_each_run(tiny_data_dir):
+    from dlnn.config import RunConfig
+    from tests.fake_runs import write_run
+
+    store = RunStore()
+    base = RunConfig(epochs=2, subset=40, batch_size=16)
+    runs = [write_run(store, base.replace(seed=seed), "finished", wrong_from=seed)
+            for seed in range(3)]
+    failed = write_run(store, base.replace(seed=5), "failed")
+    assert compare.ensemble_text([*runs, failed]) == (
+        "Averaged, the 3 finished runs' softmax outputs classify 1.0000 of the 20 test images "
+        "correctly (an ensemble; each run alone: 0.6500, 0.6500, 0.7000).")
+    assert compare.ensemble_text([runs[0], failed]) is None  # one finished run
+    fashion = write_run(store, base.replace(dataset="fashion-mnist"), "finished")
+    assert compare.ensemble_text([runs[0], fashion]) is None  # two data sets
+    assert compare.ensemble_text([runs[0], write_clock_run(store)]) is None
+    runs[1].probabilities_path.unlink()
+    assert "some kept no test-set outputs" in compare.ensemble_text(runs)
