@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dlnn import sweeps
+from dlnn import data, sweeps
 from dlnn.config import ConfigError, RunConfig
 from dlnn.hparams import plan as plans
 from dlnn.hparams.best import (
@@ -376,6 +376,12 @@ def test_the_final_fit_trains_the_pick_on_every_image_for_its_best_epochs(
             row["status"]) == (1.0, "0.6500, 0.6500, 0.7000", 3, "finished")
     assert row["run_id"] == ", ".join(run.run_id for run in runs)
     assert row["validation_accuracy"] == 0.988  # the validation that picked it
+    # The test labels cannot be read: the row says so (the page never dies of it).
+    labels = tiny_data_dir / data.DATASETS["mnist"].folder / data.IDX_FILES["y_test"]
+    labels.write_bytes(b"garbage")
+    data.clear_memory_cache()
+    status = best_row(choice, store)["status"]
+    assert status.startswith("ensemble not evaluated: ") and labels.name in status, status
     runs[2].probabilities_path.unlink()  # trained before runs kept their outputs
     assert counted_result(choice, store) is None
     assert best_row(choice, store)["status"] == "ensemble to evaluate"
