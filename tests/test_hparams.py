@@ -16,6 +16,8 @@ from dlnn.config import ConfigError, RunConfig
 from dlnn.hparams import plan as plans
 from dlnn.hparams.best import (
     BEST_SWEEPS,
+    MEASURED,
+    TARGETS,
     best_row,
     choose_best,
     counted_configs,
@@ -389,3 +391,15 @@ def test_the_final_fit_trains_the_pick_on_every_image_for_its_best_epochs(
     assert best_row(choice, store)["status"] == "ensemble to evaluate"
 
 
+
+
+def test_what_was_measured_counts_one_averaged_result_per_panel() -> None:
+    counted = [row for row in MEASURED if row["met"] != "not counted"]
+    assert sorted(row["panel"] for row in counted) == sorted(TARGETS)
+    assert all(row["settings"] == "seeds 0-2 averaged" and row["target"] == TARGETS[row["panel"]]
+               for row in counted)
+    for row in counted:  # beside it, the three seeds it averages
+        seeds = [other for other in MEASURED if other["panel"] == row["panel"]
+                 and other["role"].endswith("one seed")]
+        assert len(seeds) == 3 and all(seed["epochs"] == row["epochs"] for seed in seeds)
+        assert row["train s"] == pytest.approx(sum(seed["train s"] for seed in seeds), abs=3)

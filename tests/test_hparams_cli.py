@@ -16,6 +16,7 @@ from dlnn import sweeps, training
 from dlnn.cli import main
 from dlnn.config import RunConfig
 from dlnn.hparams import reproduce
+from dlnn.hparams.protocols import PANELS
 from dlnn.runs import Run, RunStore
 from tests.fake_runs import write_run
 
@@ -143,7 +144,10 @@ def test_reproduce_task1_picks_a_schedule_on_validation_then_fits_on_every_image
         store = store or RunStore()
         for config in configs:
             trained.append(config)
-            if not config.early_stopping:  # a sweep member, or a final fit
+            if config.activation == "exponential":  # diverges: a result too
+                write_run(store, config, "failed", epochs_done=1,
+                          reason="the loss became nan at epoch 1, batch 3")
+            elif not config.early_stopping:  # a sweep member, or a final fit
                 _fake_member(store, config)
             elif config.lr_schedule == "cosine":  # best at epoch 2 of 3
                 write_run(store, config, "finished", epochs_done=3,
@@ -153,8 +157,12 @@ def test_reproduce_task1_picks_a_schedule_on_validation_then_fits_on_every_image
         return []
 
     monkeypatch.setattr(reproduce, "train_here", fake_train_here)
-    assert main(["reproduce", "task1", "--json"]) == 0
+    assert main(["reproduce", "task1", "--json"]) == 0  # nothing is left to train
     summary = json.loads(capsys.readouterr().out)
+    assert summary["complete"]
+    assert [(item["sweep"], item["value"], item["reason"]) for item in summary["failed"]] == [
+        ("activations", "exponential", "the loss became nan at epoch 1, batch 3")] * 4
+    assert [item["panel"] for item in summary["failed"]] == [panel.name for panel in PANELS]
     best_settings = [config for config in trained if config.early_stopping]
     assert len(best_settings) == 3 * 4  # halved, constant, cosine per panel
     finals = [config for config in trained if config.validation_fraction == 0]

@@ -39,6 +39,7 @@ from dlnn.hparams.named import FIGURES, NAMED_SWEEPS
 from dlnn.hparams.plots import sweep_figure
 from dlnn.hparams.protocols import PANELS, PROTOCOLS, Protocol
 from dlnn.hparams.results import display_table, near_chance
+from dlnn.report import DONE
 from dlnn.runs import Run, RunStore
 from dlnn.sweeps import member_runs, train_here
 
@@ -77,13 +78,22 @@ def reproduce_task1(
     folder.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {"task": "task1", "protocol": protocol.name,
                                "label": protocol.label, "folder": str(folder), "figures": {},
-                               "tables": {}, "near_chance": [], "complete": True}
+                               "tables": {}, "near_chance": [], "failed": [], "complete": True}
     for plan in task1_plans(protocol):
         configs = plan.configs()
         runs = _train(configs, store, retrain, listener, say, plan.title, on_run)
         if _stopped(runs):
             return {**summary, "complete": False, "stopped": True}
-        summary["complete"] &= all(run is not None and run.status == "finished" for run in runs)
+        # A member that failed (its loss diverged: exponential activations, say) is a result
+        # of the sweep too, kept and listed; it is not trained again.
+        summary["complete"] &= all(run is not None and run.status in DONE for run in runs)
+        field = NAMED_SWEEPS[plan.name].field
+        summary["failed"] += [
+            {"sweep": plan.name, "panel": panel.name, "value": getattr(member.config, field),
+             "reason": run.status_record().get("reason") or "no reason recorded",
+             "run_id": run.run_id}
+            for (panel, member), run in zip(plan.members(), runs, strict=True)
+            if run is not None and run.status == "failed"]
         rows = plans.member_rows(plan, runs)
         summary["near_chance"] += [
             {"sweep": plan.name, "panel": row["panel"], "value": row[NAMED_SWEEPS[plan.name]
@@ -178,6 +188,9 @@ def print_summary(summary: dict[str, Any]) -> None:
     if summary.get("stopped"):
         print("stopped before the end; run the command again to resume")
         return
+    for item in summary["failed"]:
+        print(f"failed (a result, kept): {item['sweep']} {item['value']} on {item['panel']}: "
+              f"{item['reason']}")
     for item in summary["near_chance"]:
         print(f"near chance: {item['sweep']} {item['value']} on {item['panel']} "
               f"(best validation accuracy {item['best_val_accuracy']:.4f})")
