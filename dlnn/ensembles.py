@@ -51,9 +51,7 @@ def fill_probabilities(run: Run) -> np.ndarray:
 
     A ValueError says when the model is missing or damaged. Imports TensorFlow.
     """
-    import keras
-
-    from dlnn.training import ClassificationTask, predict_eagerly
+    from dlnn.training import ClassificationTask, load_run_model, predict_eagerly
 
     if run.problem is not None:
         raise ValueError(f"run {run.run_id}: {run.problem}; train it again")
@@ -61,11 +59,7 @@ def fill_probabilities(run: Run) -> np.ndarray:
         raise ValueError(f"run {run.run_id} has no trained model (status {run.status})")
     config = run.config
 
-    try:
-        model = keras.saving.load_model(run.model_path)
-    except Exception as error:  # Keras raises many kinds for a bad archive
-        raise ValueError(f"run {run.run_id}: model.keras cannot be loaded "
-                         f"({type(error).__name__}: {error}); train it again") from None
+    model = load_run_model(run)
     data = ClassificationTask().load_data(config)
     probabilities = predict_eagerly(model, data.x_test).astype(np.float32)
     predicted = probabilities.argmax(axis=1)

@@ -25,6 +25,7 @@ import platform
 import sys
 import time
 import traceback
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -178,6 +179,20 @@ class ClassificationTask:
         }
         return result, {"predictions": predicted,
                         "probabilities": probabilities.astype(np.float32)}
+
+
+def load_run_model(run: Run) -> keras.Model:
+    """The run's saved model; a ValueError says when it is missing or damaged."""
+    if not run.model_path.exists():
+        raise ValueError(f"run {run.run_id} has no saved model (status {run.status})")
+    if not zipfile.is_zipfile(run.model_path):
+        raise ValueError(f"run {run.run_id}: model.keras is damaged (not a Keras archive, "
+                         "perhaps cut short); train the configuration again")
+    try:
+        return keras.saving.load_model(run.model_path)
+    except Exception as error:  # Keras raises many kinds for a bad archive
+        raise ValueError(f"run {run.run_id}: model.keras cannot be loaded "
+                         f"({type(error).__name__}: {error})") from None
 
 
 def _store_arrays(run: Run, arrays: Arrays) -> None:

@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +54,7 @@ from dlnn.clocks.models import (
 )
 from dlnn.config import RunConfig
 from dlnn.runs import Run
-from dlnn.training import TrainingData, make_optimizer
+from dlnn.training import TrainingData, load_run_model, make_optimizer
 
 PREDICT_BATCH = 256
 READ_CHUNK = 2048  # images `read_times` resizes and converts to float at once
@@ -276,20 +275,6 @@ def read_times(run: Run, images: np.ndarray) -> np.ndarray:
                                                      config.image_size)))
              for start in range(0, len(images), READ_CHUNK)]
     return np.concatenate([np.zeros((0, 2), np.int16), *parts])
-
-
-def load_run_model(run: Run) -> keras.Model:
-    """The run's saved model; a ValueError says when it is missing or damaged."""
-    if not run.model_path.exists():
-        raise ValueError(f"run {run.run_id} has no saved model (status {run.status})")
-    if not zipfile.is_zipfile(run.model_path):
-        raise ValueError(f"run {run.run_id}: model.keras is damaged (not a Keras archive, "
-                         "perhaps cut short); train the configuration again")
-    try:
-        return keras.saving.load_model(run.model_path)
-    except Exception as error:  # Keras raises many kinds for a bad archive
-        raise ValueError(f"run {run.run_id}: model.keras cannot be loaded "
-                         f"({type(error).__name__}: {error})") from None
 
 
 register_layers()  # so that stored dial readers load in any process that imports the task
